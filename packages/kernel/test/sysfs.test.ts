@@ -68,3 +68,17 @@ describe('sysfs (fs/sysfs, fs/kernfs)', () => {
     expect(s.nodeCount).toBe(before - 5);
   });
 });
+
+describe('sysfs symlink text (kernfs_get_target_path)', () => {
+  it('climbs to the common ancestor of the target parent, as Linux prints it', () => {
+    const s = new Sysfs(new Printk());
+    s.createDir('/sys/devices');
+    s.createDir('/sys/devices/region0');
+    s.createDir('/sys/devices/region0/dax0.1');
+    s.createDir('/sys/devices/region0/dax0.1/dax');
+    s.createDir('/sys/devices/region0/dax0.1/dax/dax0.0');
+    s.createLink('/sys/devices/region0/dax0.1/dax/dax0.0/device', '/sys/devices/region0/dax0.1');
+    expect(s.readlink('/sys/devices/region0/dax0.1/dax/dax0.0/device')).toBe('../../../dax0.1');
+    expect(s.realpath('/sys/devices/region0/dax0.1/dax/dax0.0/device')).toBe('/sys/devices/region0/dax0.1');
+  });
+});

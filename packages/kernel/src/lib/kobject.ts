@@ -87,7 +87,11 @@ export class Kobject {
     const log = this.#log;
     if (log === null) throw kerr('EINVAL', 'kobject_add');
     if (this.name === '') {
-      log.warn(true, 'lib/kobject.c:kobject_add_internal', 'kobject: attempted to be registered with empty name!');
+      log.warn(
+        true,
+        'lib/kobject.c:kobject_add_internal',
+        'kobject: attempted to be registered with empty name!',
+      );
       throw kerr('EINVAL', 'kobject_add');
     }
     parent?.get();
@@ -134,6 +138,9 @@ export class Kobject {
       this.del();
     }
     if (this.#release !== null) this.#release(this);
-    else this.#log?.debug(`kobject: '${this.name}': does not have a release() function, it is broken and must be fixed.`);
+    else
+      this.#log?.debug(
+        `kobject: '${this.name}': does not have a release() function, it is broken and must be fixed.`,
+      );
   }
 }

@@ -6,9 +6,9 @@ import { kerr } from '../../errno.js';
 import type { Printk } from '../../kernel/printk.js';
 import type { Device } from './core.js';
 
-/** The action of devm_add_action(); it may be async (e.g. waiting for an SRCU grace period). */
+/** The action of devm_add_action(); a promise it returns is awaited (e.g. an SRCU grace period). */
 // biome-ignore lint/suspicious/noExplicitAny: the action's data type is erased in the list, as void * is in C.
-export type DevresAction<T = any> = (data: T) => void | Promise<void>;
+export type DevresAction<T = any> = (data: T) => unknown;
 
 /** struct action_devres on dev->devres_head. */
 export interface DevresNode {
@@ -21,7 +21,13 @@ export interface DevresNode {
  * warning) only for a device already released, whose resources can never be released again.
  */
 export function devmAddAction<T>(log: Printk, dev: Device, action: DevresAction<T>, data?: T): void {
-  if (log.warn(dev.p.released, 'drivers/base/devres.c:devres_add', `${dev.name}: devres added to a released device`))
+  if (
+    log.warn(
+      dev.p.released,
+      'drivers/base/devres.c:devres_add',
+      `${dev.name}: devres added to a released device`,
+    )
+  )
     throw kerr('ENODEV', 'devm_add_action');
   dev.p.devres.push({ action, data });
 }
@@ -51,7 +57,11 @@ export function devmRemoveAction<T>(log: Printk, dev: Device, action: DevresActi
       return;
     }
   }
-  log.warn(true, 'drivers/base/devres.c:devm_remove_action', 'WARN_ON(devres_destroy(dev, devm_action_release, ...))');
+  log.warn(
+    true,
+    'drivers/base/devres.c:devm_remove_action',
+    'WARN_ON(devres_destroy(dev, devm_action_release, ...))',
+  );
 }
 
 /**

@@ -43,12 +43,15 @@ function parentAndName(path: string): [string, string] {
   return [`/${parts.join('/')}`, name];
 }
 
-/** Relative path from directory `fromDir` to `to`, as sysfs symlinks are stored ("../../devices/..."). */
+/**
+ * Relative path from directory `fromDir` to `to`, as kernfs_get_target_path() builds it: up to the common
+ * ancestor of `fromDir` and the target's parent, then down to the target ("../../../dax0.1").
+ */
 function relative(fromDir: string, to: string): string {
   const a = split(fromDir);
   const b = split(to);
   let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  while (i < a.length && i < b.length - 1 && a[i] === b[i]) i++;
   return [...Array<string>(a.length - i).fill('..'), ...b.slice(i)].join('/');
 }
 
