@@ -11,7 +11,7 @@ import { formatMessage } from 'publint/utils';
 
 const dir = mkdtempSync(join(tmpdir(), 'daxsim-pack-'));
 try {
-  execFileSync('pnpm', ['pack', '--pack-destination', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('pnpm', ['pack', '--ignore-scripts', '--pack-destination', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
   const tarball = join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!);
   const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
   const buffer = readFileSync(tarball);

@@ -3,6 +3,7 @@
  * adding devices and drivers to a bus, and the bind/unbind files of each driver.
  */
 import { isErrno, kerr } from '../../errno.js';
+import { klistFind, klistWalk } from '../../lib/klist.js';
 import { Kobject } from '../../lib/kobject.js';
 import {
   type Attribute,
@@ -10,9 +11,10 @@ import {
   type Device,
   deviceAddGroups,
   deviceLock,
+  deviceMatcher,
   deviceRemoveGroups,
   deviceUnlock,
-  getDevice,
+  getFound,
   putDevice,
   sysfsCreateFile,
   sysfsCreateGroupsAt,
@@ -203,14 +205,7 @@ export function busForEachDev(
   fn: (dev: Device) => number | boolean | void,
   start: Device | null = null,
 ): number | boolean {
-  const bp = busPrivate(s, bus, 'bus_for_each_dev');
-  const list = [...bp.devices];
-  for (const dev of list.slice(start === null ? 0 : list.indexOf(start) + 1)) {
-    if (!bp.devices.includes(dev)) continue;
-    const r = fn(dev);
-    if (r) return r;
-  }
-  return 0;
+  return klistWalk(busPrivate(s, bus, 'bus_for_each_dev').devices, fn, start);
 }
 
 /** bus_find_device(): the first device (after `start`) matching, with a reference the caller must put. */
@@ -222,10 +217,7 @@ export function busFindDevice(
 ): Device | null {
   const bp = s.buses.get(bus);
   if (bp === undefined) return null;
-  const test = typeof match === 'string' ? (d: Device) => d.name === match : match;
-  const from = start === null ? 0 : bp.devices.indexOf(start) + 1;
-  const found = bp.devices.slice(from).find(test);
-  return found === undefined ? null : getDevice(found);
+  return getFound(klistFind(bp.devices, deviceMatcher(match), start));
 }
 
 /** bus_find_device_by_name(): compared as sysfs_streq does, so "dev0\n" finds dev0. */
@@ -244,13 +236,7 @@ export function busForEachDrv(
   bus: BusType,
   fn: (drv: DeviceDriver) => number | boolean | void,
 ): number | boolean {
-  const bp = busPrivate(s, bus, 'bus_for_each_drv');
-  for (const drv of [...bp.drivers]) {
-    if (!bp.drivers.includes(drv)) continue;
-    const r = fn(drv);
-    if (r) return r;
-  }
-  return 0;
+  return klistWalk(busPrivate(s, bus, 'bus_for_each_drv').drivers, fn);
 }
 
 /** bus_rescan_devices_helper(): tries to attach an unbound device, its parent locked. */

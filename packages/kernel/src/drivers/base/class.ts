@@ -3,8 +3,9 @@
  * directories that keep class devices apart under a non-class parent.
  */
 import { kerr } from '../../errno.js';
+import { klistWalk } from '../../lib/klist.js';
 import { Kobject } from '../../lib/kobject.js';
-import { type AttributeGroup, type Device, getDevice } from './core.js';
+import { type AttributeGroup, type Device, deviceMatcher, getFound } from './core.js';
 import type { DriverCoreState } from './driver_core.js';
 
 /** struct class. */
@@ -79,12 +80,7 @@ export function classForEachDevice(
 ): number | boolean {
   const cp = s.classes.get(cls);
   if (cp === undefined) throw kerr('EINVAL', 'class_for_each_device');
-  for (const dev of [...cp.devices]) {
-    if (!cp.devices.includes(dev)) continue;
-    const r = fn(dev);
-    if (r) return r;
-  }
-  return 0;
+  return klistWalk(cp.devices, fn);
 }
 
 /** class_find_device(): the first device with that name (or matching), with a reference the caller must put. */
@@ -93,7 +89,5 @@ export function classFindDevice(
   cls: Class,
   match: string | ((dev: Device) => boolean),
 ): Device | null {
-  const test = typeof match === 'string' ? (d: Device) => d.name === match : match;
-  const found = s.classes.get(cls)?.devices.find(test);
-  return found === undefined ? null : getDevice(found);
+  return getFound(s.classes.get(cls)?.devices.find(deviceMatcher(match)));
 }

@@ -5,6 +5,7 @@
 import { kerr } from '../../errno.js';
 import { major, minor } from '../../include/kdev_t.js';
 import { KERN_ERR, type LogLevel } from '../../kernel/printk.js';
+import { klistWalk } from '../../lib/klist.js';
 import { Kobject } from '../../lib/kobject.js';
 import { type BusType, busAddDevice, busProbeDevice, busRemoveDevice } from './bus.js';
 import type { Class } from './class.js';
@@ -655,19 +656,22 @@ export function deviceForEachChild(
   parent: Device,
   fn: (child: Device) => number | boolean | void,
 ): number | boolean {
-  for (const child of [...parent.p.children]) {
-    if (!parent.p.children.includes(child)) continue;
-    const r = fn(child);
-    if (r) return r;
-  }
-  return 0;
+  return klistWalk(parent.p.children, fn);
 }
 
 /** device_find_child(): the first child with that name (or matching), with a reference the caller must put. */
 export function deviceFindChild(parent: Device, match: string | ((child: Device) => boolean)): Device | null {
-  const test = typeof match === 'string' ? (d: Device) => d.name === match : match;
-  const found = parent.p.children.find(test);
-  return found === undefined ? null : getDevice(found);
+  return getFound(parent.p.children.find(deviceMatcher(match)));
+}
+
+/** A device lookup's match argument: a name, or a predicate. */
+export function deviceMatcher(match: string | ((dev: Device) => boolean)): (dev: Device) => boolean {
+  return typeof match === 'string' ? (d) => d.name === match : match;
+}
+
+/** The found device with a reference for the caller, or null. */
+export function getFound(dev: Device | undefined): Device | null {
+  return dev === undefined ? null : getDevice(dev);
 }
 
 /** root_device_register(): a device of its own at /sys/devices/<name>, e.g. a parent for test devices. */

@@ -3,6 +3,7 @@
  * devices bound to them.
  */
 import { kerr } from '../../errno.js';
+import { klistWalk } from '../../lib/klist.js';
 import type { Kobject } from '../../lib/kobject.js';
 import type { BusType } from './bus.js';
 import { busAddDriver, busRemoveDriver } from './bus.js';
@@ -10,7 +11,8 @@ import {
   type Attribute,
   type AttributeGroup,
   type Device,
-  getDevice,
+  deviceMatcher,
+  getFound,
   sysfsCreateFile,
   sysfsCreateGroupsAt,
   sysfsRemoveGroupsAt,
@@ -109,12 +111,7 @@ export function driverForEachDevice(
 ): number | boolean {
   const dp = s.drivers.get(drv);
   if (dp === undefined) throw kerr('EINVAL', 'driver_for_each_device');
-  for (const dev of [...dp.devices]) {
-    if (!dp.devices.includes(dev)) continue;
-    const r = fn(dev);
-    if (r) return r;
-  }
-  return 0;
+  return klistWalk(dp.devices, fn);
 }
 
 /** driver_find_device(): the first bound device matching, with a reference the caller must put. */
@@ -123,7 +120,5 @@ export function driverFindDevice(
   drv: DeviceDriver,
   match: string | ((dev: Device) => boolean),
 ): Device | null {
-  const test = typeof match === 'string' ? (d: Device) => d.name === match : match;
-  const found = s.drivers.get(drv)?.devices.find(test);
-  return found === undefined ? null : getDevice(found);
+  return getFound(s.drivers.get(drv)?.devices.find(deviceMatcher(match)));
 }
