@@ -52,6 +52,39 @@ describe('dax.ko init and exit (dax_fs_init / dax_fs_exit)', () => {
     expect(log).toContain('kmem_cache_destroy dax_cache: Slab cache still has objects');
   });
 
+  it('a failed init unwinds in reverse order: no chrdev major left means EBUSY and no dax filesystem', async () => {
+    const kernel = new Kernel();
+    for (let i = 0; i < 254; i++) kernel.chrdev.allocChrdevRegion(0, 1, `hog${i}`);
+    const nodes = kernel.sysfs.nodeCount;
+    await expect(kernel.modules.modprobe(daxModule)).rejects.toMatchObject({
+      code: 'EBUSY',
+      syscall: 'alloc_chrdev_region',
+    });
+    expect(kernel.fs.has('dax')).toBe(false);
+    expect(kernel.fs.mounts).toBe(0);
+    expect(kernel.modules.find('dax')).toBeUndefined();
+    expect(kernel.sysfs.nodeCount).toBe(nodes);
+  });
+
+  it('a failed init when "dax" is already a registered filesystem leaves the other one alone', async () => {
+    const kernel = new Kernel();
+    const other = {
+      name: 'dax',
+      mount: () => {
+        throw new Error('unused');
+      },
+      killSb: () => {},
+    };
+    kernel.fs.registerFilesystem(other);
+    await expect(kernel.modules.modprobe(daxModule)).rejects.toMatchObject({
+      code: 'EBUSY',
+      syscall: 'register_filesystem',
+    });
+    expect(kernel.fs.has('dax')).toBe(true);
+    expect(kernel.chrdev.counts.regions).toBe(0);
+    expect(kernel.modules.find('dax')).toBeUndefined();
+  });
+
   it('each kernel has its own dax.ko state', async () => {
     await using a = await bootDax();
     await using b = await bootDax();
