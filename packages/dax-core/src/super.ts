@@ -134,8 +134,8 @@ class DaxFs implements DaxCore {
   async exit(): Promise<void> {
     await this.#kernel.rcu.barrier();
     this.#kernel.chrdev.unregisterChrdevRegion(this.devt, this.nrDax);
-    this.#fsExit();
     this.#minorIda.destroy();
+    this.#fsExit();
     this.#srcu.cleanup();
   }
 

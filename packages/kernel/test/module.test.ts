@@ -75,6 +75,27 @@ describe('module loader (kernel/module.c)', () => {
     await expect(k.modules.rmmod('base')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('sysfs shows the module as coming during init, and rmmod removes its holder link', async () => {
+    const k = new Kernel();
+    const { base } = defs([]);
+    let seen = '';
+    const probe: ModuleDefinition<{ level: number }, void> = {
+      name: 'probe',
+      requires: [base],
+      params: { level: { default: 3, perm: 0o644, description: 'a level' } },
+      init() {
+        seen = `${k.sysfs.read('/sys/module/probe/initstate')}|${k.sysfs.read('/sys/module/probe/parameters/level')}`;
+      },
+    };
+    await k.modules.modprobe(probe, { level: 7 });
+    expect(seen).toBe('coming\n|7\n');
+    expect(k.sysfs.read('/sys/module/probe/initstate')).toBe('live\n');
+    expect(k.sysfs.readdir('/sys/module/base/holders')).toEqual(['probe']);
+    await k.modules.rmmod('probe');
+    expect(k.sysfs.readdir('/sys/module/base/holders')).toEqual([]);
+    expect(k.sysfs.read('/sys/module/base/refcnt')).toBe('0\n');
+  });
+
   it('rejects a double load, unknown and mistyped parameters, and leaves nothing', async () => {
     const k = new Kernel();
     const { base } = defs([]);

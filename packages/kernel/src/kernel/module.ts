@@ -125,14 +125,15 @@ export class ModuleLoader {
       dep.holders.add(mod);
       mod.uses.add(dep);
     }
+    this.#createSysfs(mod);
     try {
       mod.api = await def.init(mod.context as unknown as ModuleContext<P>);
     } catch (e) {
+      this.#removeSysfs(mod);
       this.#forget(mod);
       throw e;
     }
     mod.state = 'live';
-    this.#createSysfs(mod);
     return mod.api as A;
   }
 
@@ -155,8 +156,8 @@ export class ModuleLoader {
     if (mod.state !== 'live' || mod.holders.size > 0 || mod.refcnt > 0)
       throw kerr('EWOULDBLOCK', 'delete_module');
     mod.state = 'going';
-    this.#kernel.sysfs.remove(`${SYS_MODULE}/${mod.name}`);
     await mod.definition.exit?.(mod.api as never, mod.context as never);
+    this.#removeSysfs(mod);
     this.#forget(mod);
   }
 
@@ -217,6 +218,13 @@ export class ModuleLoader {
     this.#loaded.delete(mod.name);
   }
 
+  /** mod_sysfs_teardown(): the module's directory and its links in the holders of what it uses. */
+  #removeSysfs(mod: Module): void {
+    for (const dep of mod.uses) this.#kernel.sysfs.remove(`${SYS_MODULE}/${dep.name}/holders/${mod.name}`);
+    this.#kernel.sysfs.remove(`${SYS_MODULE}/${mod.name}`);
+  }
+
+  /** mod_sysfs_setup(): /sys/module/<name> with initstate, refcnt, holders/ and parameters/, before init runs. */
   #createSysfs(mod: Module): void {
     const sysfs = this.#kernel.sysfs;
     const dir = `${SYS_MODULE}/${mod.name}`;
