@@ -11,7 +11,11 @@ import { formatMessage } from 'publint/utils';
 
 const dir = mkdtempSync(join(tmpdir(), 'daxsim-pack-'));
 try {
-  execFileSync('pnpm', ['pack', '--ignore-scripts', '--pack-destination', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // turbo's build task has produced dist/ already; skip the prepack build that `pnpm -r pack` relies on.
+  execFileSync('pnpm', ['pack', '--pack-destination', dir], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, npm_config_ignore_scripts: 'true' },
+  });
   const tarball = join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!);
   const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
   const buffer = readFileSync(tarball);
