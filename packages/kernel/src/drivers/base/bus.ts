@@ -21,6 +21,7 @@ import {
   sysfsRemoveGroupsAt,
   sysfsStreq,
   unwinding,
+  withParentLocked,
 } from './core.js';
 import {
   deviceAttach,
@@ -242,13 +243,7 @@ export function busForEachDrv(
 /** bus_rescan_devices_helper(): tries to attach an unbound device, its parent locked. */
 async function busRescanDevicesHelper(s: DriverCoreState, dev: Device): Promise<void> {
   if (dev.driver !== null) return;
-  const parent = dev.parent;
-  if (parent !== null) await deviceLock(parent);
-  try {
-    await deviceAttach(s, dev);
-  } finally {
-    if (parent !== null) deviceUnlock(parent);
-  }
+  await withParentLocked(dev, () => deviceAttach(s, dev));
 }
 
 /** bus_rescan_devices(): tries to attach every unbound device of the bus. */
@@ -332,13 +327,7 @@ async function unbindStore(s: DriverCoreState, drv: DeviceDriver, value: string)
   const dev = busFindDeviceByName(s, drv.bus, value);
   try {
     if (dev === null || dev.driver !== drv) throw kerr('ENODEV', 'unbind_store');
-    const parent = dev.parent;
-    if (parent !== null) await deviceLock(parent);
-    try {
-      await deviceReleaseDriver(s, dev);
-    } finally {
-      if (parent !== null) deviceUnlock(parent);
-    }
+    await withParentLocked(dev, () => deviceReleaseDriver(s, dev));
   } finally {
     putDevice(dev);
   }

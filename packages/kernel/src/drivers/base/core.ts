@@ -423,6 +423,17 @@ export function deviceUnlock(dev: Device): void {
   dev.p.mutex.unlock();
 }
 
+/** Runs `fn` with the device's parent (if any) locked, as bus.c does around attach and release. */
+export async function withParentLocked<T>(dev: Device, fn: () => Promise<T>): Promise<T> {
+  const parent = dev.parent;
+  if (parent !== null) await deviceLock(parent);
+  try {
+    return await fn();
+  } finally {
+    if (parent !== null) deviceUnlock(parent);
+  }
+}
+
 /** device_release(): remaining devres, then dev.release, type.release or class.devRelease; none of them warns. */
 function deviceRelease(s: DriverCoreState, dev: Device): void {
   if (dev.p.devres.length > 0) void devresReleaseAll(s.log, dev);
@@ -645,6 +656,17 @@ export async function deviceRegister(s: DriverCoreState, dev: Device): Promise<v
   await deviceAdd(s, dev);
 }
 
+/** deviceRegister for a device the caller creates and owns: a failed registration drops it with put_device. */
+async function registerOwned(s: DriverCoreState, dev: Device): Promise<Device> {
+  try {
+    await deviceRegister(s, dev);
+  } catch (e) {
+    putDevice(dev);
+    throw e;
+  }
+  return dev;
+}
+
 /** device_unregister(): deviceDel, then drops the registration reference. */
 export async function deviceUnregister(s: DriverCoreState, dev: Device): Promise<void> {
   await deviceDel(s, dev);
@@ -676,14 +698,7 @@ export function getFound(dev: Device | undefined): Device | null {
 
 /** root_device_register(): a device of its own at /sys/devices/<name>, e.g. a parent for test devices. */
 export async function rootDeviceRegister(s: DriverCoreState, name: string): Promise<Device> {
-  const dev = new Device({ name, release: () => {} });
-  try {
-    await deviceRegister(s, dev);
-  } catch (e) {
-    putDevice(dev);
-    throw e;
-  }
-  return dev;
+  return registerOwned(s, new Device({ name, release: () => {} }));
 }
 
 /** root_device_unregister(). */
@@ -704,15 +719,10 @@ export async function deviceCreate(
   name: string,
   groups: AttributeGroup[] = [],
 ): Promise<Device> {
-  const dev = new Device({ class: cls, parent, devt, driverData, groups, name, release: () => {} });
-  deviceInitialize(s, dev);
-  try {
-    await deviceAdd(s, dev);
-  } catch (e) {
-    putDevice(dev);
-    throw e;
-  }
-  return dev;
+  return registerOwned(
+    s,
+    new Device({ class: cls, parent, devt, driverData, groups, name, release: () => {} }),
+  );
 }
 
 /** device_destroy(): unregisters the device of class `cls` with dev_t `devt`, if there is one. */
