@@ -9,14 +9,19 @@ export {
   kerr,
   strerror,
 } from './errno.js';
+export { Cdev, type CdevParent, CharDevices, cdevInit, type ModulePins } from './fs/char_dev.js';
 export {
-  Cdev,
-  type CdevParent,
-  CharDevices,
-  cdevInit,
-  type File,
+  File,
   type FileOperations,
-} from './fs/char_dev.js';
+  FMODE_READ,
+  FMODE_WRITE,
+  fput,
+  getFile,
+  O_ACCMODE,
+  O_RDONLY,
+  O_RDWR,
+  O_WRONLY,
+} from './fs/file_table.js';
 export { type FileSystemType, Filesystems, type Vfsmount } from './fs/filesystems.js';
 export {
   AddressSpace,
@@ -39,6 +44,8 @@ export {
   S_IFREG,
   unlockNewInode,
 } from './fs/inode.js';
+export { doSysOpen } from './fs/open.js';
+export { vfsRead, vfsWrite } from './fs/read_write.js';
 export {
   genericDeleteInode,
   killAnonSuper,
@@ -61,6 +68,7 @@ export {
   pfnTToPhys,
   physToPfnT,
 } from './include/pfn_t.js';
+export { Task } from './kernel/fork.js';
 export {
   type AnyModuleDefinition,
   Module,
@@ -89,6 +97,53 @@ export {
 } from './kernel/printk.js';
 export { SrcuStruct } from './kernel/rcu/srcu.js';
 export { Rcu } from './kernel/rcu/tree.js';
+export * from './kernel/resource.js';
+export {
+  BUS_ADRERR,
+  isSignal,
+  SEGV_ACCERR,
+  SEGV_MAPERR,
+  SIGBUS,
+  SIGKILL,
+  SIGSEGV,
+  SignalError,
+  type SignalName,
+} from './kernel/signal.js';
 export { Kernel, type KernelOptions } from './kernel.js';
+export { FaultInject } from './lib/fault-inject.js';
 export { IDA_MAX, Ida } from './lib/idr.js';
 export { Kref } from './lib/kref.js';
+export { doPageFault, userAccess } from './mm/fault.js';
+export {
+  type FaultCounts,
+  FaultEvents,
+  handleMmFault,
+  unmapMappingRange,
+  vmfInsertPfnPmd,
+  vmfInsertPfnPud,
+  vmInsertMixed,
+  zapPageRange,
+} from './mm/memory.js';
+export {
+  KERNEL_VA_OFFSET,
+  MEMREMAP_WB,
+  MEMREMAP_WC,
+  MEMREMAP_WT,
+  Memremap,
+} from './mm/memremap.js';
+export * from './mm/mm_types.js';
+export {
+  doMadvise,
+  doMmap,
+  doMunmap,
+  exitMmap,
+  getUnmappedArea,
+  MMAP_BASE,
+  MMAP_MIN_ADDR,
+  MmStruct,
+  TASK_SIZE,
+  TASK_UNMAPPED_BASE,
+} from './mm/mmap.js';
+export { PageTable, type PageWalk } from './mm/pgtable.js';
+export { PHYS_ADDR_MAX, PhysicalMemory } from './mm/physmem.js';
+export { type MemoryBacking, SPARSE_CHUNK_SHIFT, SPARSE_CHUNK_SIZE, SparseBacking } from './mm/sparse.js';

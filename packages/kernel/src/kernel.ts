@@ -8,9 +8,15 @@ import { DriverCore } from './drivers/base/driver_core.js';
 import { CharDevices } from './fs/char_dev.js';
 import { Filesystems } from './fs/filesystems.js';
 import { Sysfs } from './fs/sysfs/kernfs.js';
+import { Task } from './kernel/fork.js';
 import { ModuleLoader } from './kernel/module.js';
 import { Printk, type PrintkOptions } from './kernel/printk.js';
 import { Rcu } from './kernel/rcu/tree.js';
+import { IORESOURCE_SYSTEM_RAM, ResourceTree } from './kernel/resource.js';
+import { FaultInject } from './lib/fault-inject.js';
+import { FaultEvents } from './mm/memory.js';
+import { Memremap } from './mm/memremap.js';
+import { PhysicalMemory } from './mm/physmem.js';
 
 export interface KernelOptions {
   printk?: PrintkOptions;
@@ -19,6 +25,8 @@ export interface KernelOptions {
 export class Kernel {
   /** The log buffer: printk, WARN, dmesg. */
   readonly log: Printk;
+  /** Fail points (failslab and friends) that allocation and registration sites consult. */
+  readonly faultInject = new FaultInject();
   /** Classic RCU: call_rcu, synchronize_rcu, rcu_barrier. */
   readonly rcu: Rcu;
   /** The /sys tree as userspace reads and writes it. */
@@ -33,16 +41,55 @@ export class Kernel {
   readonly chrdev: CharDevices;
   /** kernel/module.c: insmod, modprobe, rmmod. */
   readonly modules: ModuleLoader;
+  /** The physical address space and its (sparse) backing. */
+  readonly physmem: PhysicalMemory;
+  /** kernel/resource.c: the iomem resource tree (/proc/iomem). */
+  readonly iomem: ResourceTree;
+  /** kernel/memremap.c: kernel mappings of physical ranges. */
+  readonly memremap: Memremap;
+  /** Driver faults by entry size and outcome, across every task. */
+  readonly faultEvents = new FaultEvents();
+  readonly #tasks = new Map<number, Task>();
+  #nextPid = 1;
 
   constructor(options: KernelOptions = {}) {
     this.log = new Printk(options.printk);
     this.rcu = new Rcu(this.log);
     this.sysfs = new Sysfs(this.log);
-    this.devtmpfs = new Devtmpfs();
+    this.devtmpfs = new Devtmpfs(this.log);
     this.driverCore = new DriverCore(this);
     this.fs = new Filesystems(this.log);
-    this.chrdev = new CharDevices(this.log);
+    this.chrdev = new CharDevices(
+      this.log,
+      {
+        tryModuleGet: (mod) => this.modules.tryModuleGet(mod),
+        modulePut: (mod) => this.modules.modulePut(mod),
+      },
+      this.faultInject,
+    );
     this.modules = new ModuleLoader(this);
+    this.physmem = new PhysicalMemory();
+    this.iomem = new ResourceTree(this.log);
+    this.memremap = new Memremap(this.physmem, this.log, (phys, size) =>
+      this.iomem.regionIntersects(phys, size, IORESOURCE_SYSTEM_RAM),
+    );
+  }
+
+  /** fork+exec of a process named `comm`: an empty address space and descriptor table. */
+  spawn(comm: string): Task {
+    const task = new Task(this, this.#nextPid++, comm);
+    this.#tasks.set(task.pid, task);
+    return task;
+  }
+
+  /** Live tasks, by pid. */
+  get tasks(): ReadonlyMap<number, Task> {
+    return this.#tasks;
+  }
+
+  /** release_task(): forgets an exited task. */
+  reapTask(task: Task): void {
+    this.#tasks.delete(task.pid);
   }
 
   /** dmesg(1). */

@@ -4,11 +4,19 @@
  */
 import { kerr } from '../errno.js';
 import { MINORMASK, major, minor, mkdev } from '../include/kdev_t.js';
+import type { Module, ModuleLoader } from '../kernel/module.js';
 import type { Printk } from '../kernel/printk.js';
+import type { FaultInject } from '../lib/fault-inject.js';
+import { File, type FileOperations } from './file_table.js';
 import type { Inode } from './inode.js';
 
 /** CHRDEV_MAJOR_HASH_SIZE: dynamic majors are handed out from 254 downwards. */
 const CHRDEV_MAJOR_MAX = 255;
+
+/** The module pinning a cdev and its file operations need (try_module_get / module_put). */
+export type ModulePins = Pick<ModuleLoader, 'tryModuleGet' | 'modulePut'>;
+
+const NO_MODULES: ModulePins = { tryModuleGet: () => true, modulePut: () => {} };
 
 /** A reference-counted parent (a kobject): cdev_add pins it, cdev_del unpins it. */
 export interface CdevParent {
@@ -16,30 +24,18 @@ export interface CdevParent {
   put(): unknown;
 }
 
-/** struct file: an open file description. */
-export interface File {
-  inode: Inode;
-  fops: FileOperations;
-  privateData: unknown;
-  flags: number;
-}
-
-/** struct file_operations, the part of it drivers here implement. */
-export interface FileOperations {
-  /** Module that must be pinned while a file is open. */
-  owner?: unknown;
-  open?(inode: Inode, file: File): void | Promise<void>;
-  release?(inode: Inode, file: File): void | Promise<void>;
-}
-
 /** struct cdev. */
 export class Cdev {
   ops: FileOperations | null = null;
-  owner: unknown = null;
-  /** cdev->kobj.parent. */
+  owner: Module | null = null;
+  /** cdev->kobj.parent, pinned from cdev_add until the cdev's own kobject is released. */
   parent: CdevParent | null = null;
   dev = 0;
   count = 0;
+  /** cdev->kobj's reference count: one from cdev_add, one per open file (cdev_get). */
+  refs = 0;
+  /** Inodes whose i_cdev points here (cdev->list), cleared by cdev_del. */
+  readonly inodes = new Set<Inode>();
 }
 
 /** cdev_init(): prepares `cdev` to serve `fops`. */
@@ -67,9 +63,15 @@ export class CharDevices {
   /** kobj_map, per major, newest first (a later cdev_add shadows an earlier one, as in the kernel). */
   readonly #map = new Map<number, Mapping[]>();
   readonly #log: Printk;
+  readonly #pins: ModulePins;
 
-  constructor(log: Printk) {
+  /** `pins` is the module loader's try_module_get/module_put; without it every module counts as live. */
+  readonly #inject: FaultInject | null;
+
+  constructor(log: Printk, pins: ModulePins = NO_MODULES, inject: FaultInject | null = null) {
     this.#log = log;
+    this.#pins = pins;
+    this.#inject = inject;
   }
 
   /**
@@ -108,22 +110,81 @@ export class CharDevices {
   /** cdev_add(): makes `cdev` answer for `count` dev_t from `dev`, pinning its parent. */
   cdevAdd(cdev: Cdev, dev: number, count: number): void {
     if (count <= 0 || minor(dev) + count - 1 > MINORMASK) throw kerr('EINVAL', 'cdev_add');
+    if (this.#inject?.should('cdev_add')) throw kerr('ENOMEM', 'cdev_add');
     cdev.dev = dev;
     cdev.count = count;
+    cdev.refs = 1;
     const list = this.#map.get(major(dev)) ?? [];
     list.unshift({ dev, count, cdev });
     this.#map.set(major(dev), list);
     cdev.parent?.get();
   }
 
-  /** cdev_del(): the cdev stops answering for its range; existing opens keep working. */
+  /**
+   * cdev_del(): the cdev stops answering for its range and forgets the inodes that cached it; files already
+   * open keep it (and its parent) until their last close.
+   */
   cdevDel(cdev: Cdev): void {
     const list = this.#map.get(major(cdev.dev));
     const i = list?.findIndex((m) => m.cdev === cdev) ?? -1;
     if (list === undefined || i < 0) return;
     list.splice(i, 1);
     if (list.length === 0) this.#map.delete(major(cdev.dev));
-    cdev.parent?.put();
+    for (const inode of cdev.inodes) inode.cdev = null;
+    cdev.inodes.clear();
+    this.#kobjPut(cdev);
+  }
+
+  /** cdev_get(): pins the owner module and the cdev's kobject; false when the module is going away. */
+  cdevGet(cdev: Cdev): boolean {
+    if (!this.#pins.tryModuleGet(cdev.owner)) return false;
+    cdev.refs++;
+    return true;
+  }
+
+  /** cdev_put(). */
+  cdevPut(cdev: Cdev): void {
+    this.#kobjPut(cdev);
+    this.#pins.modulePut(cdev.owner);
+  }
+
+  /**
+   * chrdev_open(): finds the cdev for the inode's dev_t (caching it in i_cdev), pins it and its file
+   * operations' owner, and calls ->open. ENXIO when no cdev answers or a module is going away.
+   */
+  chrdevOpen(inode: Inode, flags: number): File {
+    let cdev = inode.cdev;
+    if (cdev === null) {
+      const found = this.lookup(inode.rdev);
+      if (found === null || !this.cdevGet(found)) throw kerr('ENXIO', 'open');
+      cdev = found;
+      inode.cdev = cdev;
+      cdev.inodes.add(inode);
+    } else if (!this.cdevGet(cdev)) throw kerr('ENXIO', 'open');
+    const pinned = cdev;
+    const fops = cdev.ops;
+    if (fops === null || !this.#pins.tryModuleGet(fops.owner)) {
+      this.cdevPut(pinned);
+      throw kerr('ENXIO', 'open');
+    }
+    const file = new File(inode, fops, flags);
+    file.cleanup.push(
+      () => this.cdevPut(pinned),
+      () => this.#pins.modulePut(fops.owner),
+    );
+    try {
+      fops.open?.(inode, file);
+    } catch (e) {
+      for (const undo of file.cleanup.splice(0).reverse()) undo();
+      throw e;
+    }
+    return file;
+  }
+
+  #kobjPut(cdev: Cdev): void {
+    if (this.#log.warn(cdev.refs <= 0, 'lib/kobject.c:kobject_put', 'cdev: kobject_put without a reference'))
+      return;
+    if (--cdev.refs === 0) cdev.parent?.put();
   }
 
   /** kobj_lookup(): the cdev that answers for `dev`, or null. */

@@ -2,6 +2,7 @@
  * fs/inode.c: inodes, the per-superblock inode hash (iget5_locked), reference counting (igrab/iput) and
  * eviction on the last put.
  */
+import type { VmAreaStruct } from '../mm/mm_types.js';
 import type { Cdev } from './char_dev.js';
 import type { SuperBlock } from './super.js';
 
@@ -27,6 +28,8 @@ export const GFP_USER = 0x14000c0;
 export class AddressSpace {
   host: Inode;
   gfpMask = 0;
+  /** i_mmap: every vma that maps this address space (an interval tree in the kernel). */
+  readonly iMmap = new Set<VmAreaStruct>();
 
   constructor(host: Inode) {
     this.host = host;

@@ -8,6 +8,7 @@
  */
 import { kerr } from '../errno.js';
 import type { Printk } from '../kernel/printk.js';
+import type { FaultInject } from './fault-inject.js';
 
 /** One past the largest id an IDA hands out: ids are 0..0x7fffffff (INT_MAX). */
 export const IDA_MAX = 0x80000000;
@@ -75,9 +76,13 @@ export class Ida {
   readonly #slot = new Int32Array(MAX_HEIGHT + 1);
 
   /** DEFINE_IDA() / ida_init(): an empty IDA. */
-  constructor(log: Printk, name = 'ida') {
+  readonly #inject: FaultInject | null;
+
+  /** `inject`, when given, is consulted at 'ida_simple_get' (the kernel's preallocation can fail with ENOMEM). */
+  constructor(log: Printk, name = 'ida', inject: FaultInject | null = null) {
     this.#log = log;
     this.name = name;
+    this.#inject = inject;
   }
 
   /**
@@ -89,6 +94,7 @@ export class Ida {
     const limit = end === 0 ? IDA_MAX : end;
     const id = start < limit ? this.#findFree(start) : IDA_MAX;
     if (id >= limit) throw kerr('ENOSPC', 'ida_simple_get');
+    if (this.#inject?.should('ida_simple_get')) throw kerr('ENOMEM', 'ida_simple_get');
     this.#insert(id);
     return id;
   }

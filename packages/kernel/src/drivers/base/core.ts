@@ -187,6 +187,7 @@ function createGroup<T>(
   update: boolean,
   op: string,
 ): void {
+  if (s.inject.should(op)) throw kerr('ENOMEM', op);
   if (!Array.isArray(grp.attrs)) {
     s.log.warn(
       true,
@@ -572,6 +573,7 @@ export async function deviceAdd(s: DriverCoreState, dev: Device): Promise<void> 
   const undo: Array<() => void | Promise<void>> = [];
   try {
     if (dev.name === '') throw kerr('EINVAL', 'device_add');
+    if (s.inject.should('device_add')) throw kerr('ENOMEM', 'device_add');
     s.log.debug(`device: '${dev.name}': device_add`);
     const parent = dev.parent === null ? null : getDevice(dev.parent);
     undo.push(() => putDevice(parent));

@@ -1,19 +1,46 @@
 /**
  * drivers/base/devtmpfs.c: the /dev nodes the driver core creates for devices with a dev_t as they are added,
- * and deletes as they are removed.
+ * and deletes as they are removed. Each node has its inode (mode S_IFCHR, i_rdev), which open(2) uses; an
+ * open file keeps the inode after the node is unlinked.
  */
+import { Inode, iput, S_IFCHR } from '../../fs/inode.js';
+import { genericDeleteInode, mountPseudo, type SuperBlock } from '../../fs/super.js';
+import type { Printk } from '../../kernel/printk.js';
+
+/** include/uapi/linux/magic.h TMPFS_MAGIC (devtmpfs is a tmpfs or ramfs instance). */
+const TMPFS_MAGIC = 0x01021994;
 
 interface DevNode {
   devt: number;
   mode: number;
+  inode: Inode;
 }
 
 function nodeName(path: string): string {
   return path.replace(/^\/dev\//, '').replace(/^\/+/, '');
 }
 
+/**
+ * cd_forget() (fs/char_dev.c, called from evict()): an inode going away leaves the list of the cdev it cached
+ * in i_cdev, so the cdev does not keep pointing at a freed inode.
+ */
+function cdForget(inode: Inode): void {
+  inode.cdev?.inodes.delete(inode);
+  inode.cdev = null;
+}
+
 export class Devtmpfs {
   readonly #nodes = new Map<string, DevNode>();
+  readonly #sb: SuperBlock;
+
+  constructor(log: Printk) {
+    this.#sb = mountPseudo(
+      log,
+      'devtmpfs',
+      { allocInode: (sb) => new Inode(sb), dropInode: genericDeleteInode, destroyInode: cdForget },
+      TMPFS_MAGIC,
+    );
+  }
 
   /**
    * devtmpfs_create_node(): mknod /dev/<name> (name may hold '/', as "bus/usb/001/002"). An existing node of
@@ -21,12 +48,18 @@ export class Devtmpfs {
    */
   createNode(name: string, devt: number, mode = 0o600): void {
     if (this.#nodes.has(name)) return;
-    this.#nodes.set(name, { devt, mode });
+    const inode = this.#sb.allocInode()!;
+    inode.mode = S_IFCHR | mode;
+    inode.rdev = devt;
+    this.#nodes.set(name, { devt, mode, inode });
   }
 
   /** devtmpfs_delete_node(): unlinks /dev/<name> only when it is still the node of `devt` (dev_mynode). */
   deleteNode(name: string, devt: number): void {
-    if (this.#nodes.get(name)?.devt === devt) this.#nodes.delete(name);
+    const node = this.#nodes.get(name);
+    if (node?.devt !== devt) return;
+    this.#nodes.delete(name);
+    iput(node.inode);
   }
 
   /** stat(2) of a node, "/dev/dax0.0" or "dax0.0": its dev_t, or undefined when absent. */
@@ -39,8 +72,21 @@ export class Devtmpfs {
     return this.#nodes.get(nodeName(path))?.mode;
   }
 
+  /** Path walk for open(2): the node's inode with a new reference (the caller iputs it), or null. */
+  openInode(path: string): Inode | null {
+    const node = this.#nodes.get(nodeName(path));
+    if (node === undefined) return null;
+    node.inode.count++;
+    return node.inode;
+  }
+
   /** Names of the nodes under /dev, sorted. */
   list(): string[] {
     return [...this.#nodes.keys()].sort();
+  }
+
+  /** Inodes alive, linked or held open (for leak checks). */
+  get inodes(): number {
+    return this.#sb.inodes.size;
   }
 }

@@ -3,6 +3,7 @@
  * devices bound to them.
  */
 import { kerr } from '../../errno.js';
+import type { Module } from '../../kernel/module.js';
 import { klistWalk } from '../../lib/klist.js';
 import type { Kobject } from '../../lib/kobject.js';
 import type { BusType } from './bus.js';
@@ -23,6 +24,8 @@ import type { DriverCoreState } from './driver_core.js';
 export interface DeviceDriver {
   name: string;
   bus: BusType;
+  /** The module the driver belongs to (THIS_MODULE), pinned by files its devices serve. */
+  owner?: Module | null;
   /** Binds the driver to `dev`; throwing a kernel error fails the probe (ENODEV/ENXIO quietly). */
   probe?(dev: Device): void | Promise<void>;
   /** Unbinds; the device's devres are released after it returns. */

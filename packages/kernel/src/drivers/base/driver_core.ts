@@ -13,6 +13,7 @@ import {
   type Printk,
 } from '../../kernel/printk.js';
 import type { Kernel } from '../../kernel.js';
+import { FaultInject } from '../../lib/fault-inject.js';
 import { Kobject } from '../../lib/kobject.js';
 import type { BusAttribute, BusType, SubsysPrivate } from './bus.js';
 import * as bus from './bus.js';
@@ -50,8 +51,12 @@ export class DriverCoreState {
   /** Devices initialized and not yet released. */
   readonly live = new Set<Device>();
 
-  constructor(log: Printk, sysfs: Sysfs, devtmpfs: Devtmpfs) {
+  /** Fail points for device_add, devres and sysfs groups. */
+  readonly inject: FaultInject;
+
+  constructor(log: Printk, sysfs: Sysfs, devtmpfs: Devtmpfs, inject: FaultInject = new FaultInject()) {
     this.log = log;
+    this.inject = inject;
     this.sysfs = sysfs;
     this.devtmpfs = devtmpfs;
     const add = (name: string, parent: Kobject | null) => {
@@ -78,7 +83,7 @@ export class DriverCore {
   readonly #s: DriverCoreState;
 
   constructor(readonly kernel: Kernel) {
-    this.#s = new DriverCoreState(kernel.log, kernel.sysfs, kernel.devtmpfs);
+    this.#s = new DriverCoreState(kernel.log, kernel.sysfs, kernel.devtmpfs, kernel.faultInject);
   }
 
   /** Devices initialized and not yet released (their last reference not yet put), for leak checks. */
@@ -259,11 +264,16 @@ export class DriverCore {
 
   /** devm_add_action(): `action(data)` runs when the device's devres are released (unbind, failed probe, del). */
   devmAddAction<T>(dev: Device, action: DevresAction<T>, data?: T): void {
+    if (this.#s.inject.should('devm_add_action')) throw kerr('ENOMEM', 'devm_add_action');
     devres.devmAddAction(this.#s.log, dev, action, data);
   }
 
   /** devm_add_action_or_reset(): when adding fails, runs the action and rethrows. */
-  devmAddActionOrReset<T>(dev: Device, action: DevresAction<T>, data?: T): Promise<void> {
+  async devmAddActionOrReset<T>(dev: Device, action: DevresAction<T>, data?: T): Promise<void> {
+    if (this.#s.inject.should('devm_add_action')) {
+      await action(data as T);
+      throw kerr('ENOMEM', 'devm_add_action');
+    }
     return devres.devmAddActionOrReset(this.#s.log, dev, action, data);
   }
 

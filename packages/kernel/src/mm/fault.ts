@@ -1,0 +1,61 @@
+/**
+ * arch/x86/mm/fault.c and the CPU's side of a user memory access: loads and stores walk the page tables; a
+ * missing entry raises a page fault, which finds the vma, checks the access against it and runs the generic
+ * fault path. An error result becomes a signal for the task (SIGSEGV, SIGBUS, or SIGKILL from the OOM path).
+ * Once an entry exists, accesses go straight to the physical memory it maps.
+ */
+import { BUS_ADRERR, SEGV_ACCERR, SEGV_MAPERR, SignalError } from '../kernel/signal.js';
+import { handleMmFault } from './memory.js';
+import {
+  FAULT_FLAG_WRITE,
+  VM_EXEC,
+  VM_FAULT_OOM,
+  VM_FAULT_SIGBUS,
+  VM_FAULT_SIGSEGV,
+  VM_READ,
+  VM_WRITE,
+} from './mm_types.js';
+import type { MmStruct } from './mmap.js';
+
+/**
+ * __do_page_fault() for a user access at `addr`: SIGSEGV (SEGV_MAPERR) outside every vma, SIGSEGV
+ * (SEGV_ACCERR) when the vma does not allow the access, else handle_mm_fault() and its signals.
+ */
+export function doPageFault(mm: MmStruct, addr: number, write: boolean, comm: string): void {
+  const vma = mm.findVma(addr);
+  if (vma === null || vma.start > addr) throw new SignalError('SIGSEGV', SEGV_MAPERR, addr, comm);
+  const allowed = write ? vma.flags & VM_WRITE : vma.flags & (VM_READ | VM_WRITE | VM_EXEC);
+  if (!allowed) throw new SignalError('SIGSEGV', SEGV_ACCERR, addr, comm);
+  const rc = handleMmFault(vma, addr, write ? FAULT_FLAG_WRITE : 0, mm.faultEvents);
+  if (rc & VM_FAULT_OOM) throw new SignalError('SIGKILL', 0, addr, comm);
+  if (rc & VM_FAULT_SIGBUS) throw new SignalError('SIGBUS', BUS_ADRERR, addr, comm);
+  if (rc & VM_FAULT_SIGSEGV) throw new SignalError('SIGSEGV', SEGV_MAPERR, addr, comm);
+}
+
+/**
+ * Copies between user addresses [addr, addr+buf.length) and `buf`, page-table entry by entry, faulting in
+ * what is not mapped yet. Throws the SignalError a failed fault raises; bytes before it were transferred.
+ */
+export function userAccess(mm: MmStruct, addr: number, buf: Uint8Array, write: boolean, comm: string): void {
+  let done = 0;
+  while (done < buf.length) {
+    const at = addr + done;
+    let walk = mm.pgtable.walk(at);
+    if (walk === null || (write && !walk.entry.write)) {
+      doPageFault(mm, at, write, comm);
+      walk = mm.pgtable.walk(at);
+      if (walk === null || (write && !walk.entry.write)) throw stuck(at, comm);
+    }
+    const off = at - walk.base;
+    const n = Math.min(walk.bytes - off, buf.length - done);
+    const part = buf.subarray(done, done + n);
+    if (write) mm.mem.write(walk.entry.phys + off, part);
+    else mm.mem.read(walk.entry.phys + off, part);
+    done += n;
+  }
+}
+
+/** A fault that returned success without mapping anything would loop for ever in the kernel; stop it here. */
+function stuck(addr: number, comm: string): SignalError {
+  return new SignalError('SIGBUS', BUS_ADRERR, addr, comm);
+}
