@@ -20,6 +20,7 @@ import {
   type Kernel,
   kerr,
   killAnonSuper,
+  type Module,
   type ModuleContext,
   type ModuleDefinition,
   major,
@@ -74,7 +75,12 @@ export interface DaxCore {
   /** dax_inode_get_private(): the driver's private data (null after kill). */
   daxInodeGetPrivate<T>(dax: DaxInode<T>): T | null;
   /** dax_inode_register(): cdev_init + cdev_add of the inode's cdev at its dev_t; throws on failure. */
-  daxInodeRegister(dax: DaxInode, fops: FileOperations, owner: unknown, parent: CdevParent | null): void;
+  daxInodeRegister(
+    dax: DaxInode,
+    fops: FileOperations,
+    owner: Module | null | undefined,
+    parent: CdevParent | null,
+  ): void;
   /** dax_inode_unregister(): cdev_del. */
   daxInodeUnregister(dax: DaxInode): void;
   /** First dev_t of the "dax" chrdev region. */
@@ -101,7 +107,7 @@ class DaxFs implements DaxCore {
   constructor(kernel: Kernel, nrDax: number) {
     this.#kernel = kernel;
     this.nrDax = nrDax;
-    this.#minorIda = new Ida(kernel.log, 'dax_minor_ida');
+    this.#minorIda = new Ida(kernel.log, 'dax_minor_ida', kernel.faultInject);
     this.#srcu = new SrcuStruct(kernel.log, 'dax_srcu');
     this.#fsType = {
       name: 'dax',
@@ -154,6 +160,7 @@ class DaxFs implements DaxCore {
       'dax:',
       {
         allocInode: (sb) => {
+          if (this.#kernel.faultInject.should('alloc_inode')) return null;
           this.#inodes++;
           return new DaxFsInode(sb);
         },
@@ -300,10 +307,15 @@ class DaxFs implements DaxCore {
     return dax.private;
   }
 
-  daxInodeRegister(dax: DaxInode, fops: FileOperations, owner: unknown, parent: CdevParent | null): void {
+  daxInodeRegister(
+    dax: DaxInode,
+    fops: FileOperations,
+    owner: Module | null | undefined,
+    parent: CdevParent | null,
+  ): void {
     const { cdev } = dax;
     cdev.ops = fops;
-    cdev.owner = owner;
+    cdev.owner = owner ?? null;
     cdev.parent = parent;
     this.#kernel.chrdev.cdevAdd(cdev, dax.inode.rdev, 1);
   }
