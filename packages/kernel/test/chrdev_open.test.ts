@@ -19,7 +19,7 @@ import type { ModuleDefinition } from '../src/kernel/module.js';
 import { Printk } from '../src/kernel/printk.js';
 import { Kernel } from '../src/kernel.js';
 import { MAP_SHARED, PROT_READ, PROT_WRITE } from '../src/mm/mm_types.js';
-import { devByte, loadToy, type Toy, toyDriver } from './toy_chrdev.js';
+import { caught, devByte, loadToy, type Toy, toyDriver } from './toy_chrdev.js';
 
 const errno = (code: string) => expect.objectContaining({ code });
 
@@ -354,12 +354,3 @@ describe('struct file references (fs/file_table.c)', () => {
     expect(cleaned).toBe(1);
   });
 });
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}

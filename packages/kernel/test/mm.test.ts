@@ -78,22 +78,13 @@ import {
   zapPageRange,
 } from '../src/index.js';
 import { Kernel } from '../src/kernel.js';
-import { devByte, GiB, loadToy, MiB, TOY_BASE, type Toy, type ToyOptions } from './toy_chrdev.js';
+import { caught, devByte, GiB, loadToy, MiB, TOY_BASE, type Toy, type ToyOptions } from './toy_chrdev.js';
 
 const P = PAGE_SIZE;
 const RW = PROT_READ | PROT_WRITE;
 /** A 1 GiB aligned user address far below the top-down mmap area. */
 const X = 2 ** 40;
 const C = SPARSE_CHUNK_SIZE;
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
 
 function signal(fn: () => unknown): SignalError {
   const e = caught(fn);

@@ -175,3 +175,13 @@ export function devByte(kernel: Kernel, pgoff: number, off = 0): number {
   kernel.physmem.read(TOY_BASE + pgoff * PAGE_SIZE + off, b);
   return b[0]!;
 }
+
+/** The error `fn` throws; fails the test when it throws nothing. */
+export function caught(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a throw');
+}
