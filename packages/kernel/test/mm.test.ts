@@ -937,6 +937,8 @@ describe('mmap(2) checks (do_mmap)', () => {
       ['EBADF', () => task.mmap(0, P, PROT_READ, MAP_SHARED, 99, 0)],
       ['EBADF', () => task.mmap(0, P, PROT_READ, MAP_SHARED, -1, 0)],
       ['EOPNOTSUPP', () => task.mmap(0, P, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)],
+      ['EOPNOTSUPP', () => task.mmap(0, P, RW, MAP_SHARED | MAP_ANONYMOUS, 99, 0)],
+      ['EINVAL', () => task.mmap(0, P, PROT_READ, MAP_SHARED, 99, 100)],
       ['ENOMEM', () => task.mmap(0, TASK_SIZE + P, PROT_READ, MAP_SHARED, fd, 0)],
       ['ENOMEM', () => task.mmap(TASK_SIZE - P, 2 * P, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0)],
     ];
@@ -1269,5 +1271,27 @@ describe('Kernel wiring', () => {
     expect(t.mm.mem).toBe(kernel.physmem);
     expect(t.mm.faultEvents).toBe(kernel.faultEvents);
     expect(kernel.tasks.get(1)).toBe(t);
+  });
+});
+
+describe('a task after exit', () => {
+  it('refuses every system call and memory access with ESRCH, and exit twice is harmless', async () => {
+    const { task, fd, toy } = await setup();
+    const addr = task.mmap(0, P, PROT_READ, MAP_SHARED, fd, 0);
+    task.exit();
+    task.exit();
+    expect(toy.files.size).toBe(0);
+    for (const call of [
+      () => task.open(toy.path),
+      () => task.close(fd),
+      () => task.mmap(0, P, PROT_READ, MAP_SHARED, fd, 0),
+      () => task.munmap(addr, P),
+      () => task.madvise(addr, P, MADV_DONTFORK),
+      () => task.load(addr, 1),
+      () => task.store(addr, bytes(1)),
+      () => task.read(fd, new Uint8Array(1)),
+      () => task.pwrite(fd, bytes(1), 0),
+    ])
+      expect(caught(call)).toMatchObject({ code: 'ESRCH' });
   });
 });

@@ -5,6 +5,8 @@
  */
 import { kerr } from '../errno.js';
 import { type File, fput, O_RDWR } from '../fs/file_table.js';
+import { PAGE_SIZE } from '../include/pfn_t.js';
+import { MAP_ANONYMOUS } from '../mm/mm_types.js';
 import { doSysOpen } from '../fs/open.js';
 import { vfsRead, vfsWrite } from '../fs/read_write.js';
 import type { Kernel } from '../kernel.js';
@@ -47,21 +49,28 @@ export class Task {
     fput(file);
   }
 
-  /** mmap(2) of a file; returns the start address. */
+  /**
+   * mmap(2) of a file; returns the start address. As sys_mmap does: an unaligned offset is EINVAL before the
+   * descriptor is looked at, and the descriptor is ignored for MAP_ANONYMOUS.
+   */
   mmap(addr: number, len: number, prot: number, flags: number, fd: number, offset: number): number {
     this.#alive('mmap');
-    const file = this.#files.get(fd) ?? null;
-    if (file === null && fd >= 0) throw kerr('EBADF', 'mmap');
+    if (!Number.isInteger(offset) || offset % PAGE_SIZE !== 0) throw kerr('EINVAL', 'mmap');
+    if (flags & MAP_ANONYMOUS) return doMmap(this.mm, null, addr, len, prot, flags, offset);
+    const file = this.#files.get(fd);
+    if (file === undefined) throw kerr('EBADF', 'mmap');
     return doMmap(this.mm, file, addr, len, prot, flags, offset);
   }
 
   /** munmap(2). */
   munmap(addr: number, len: number): void {
+    this.#alive('munmap');
     doMunmap(this.mm, addr, len);
   }
 
   /** madvise(2) with MADV_DONTFORK or MADV_DOFORK. */
   madvise(addr: number, len: number, advice: number): void {
+    this.#alive('madvise');
     doMadvise(this.mm, addr, len, advice);
   }
 
@@ -87,6 +96,7 @@ export class Task {
 
   /** A load of `dst.length` bytes (or `len` bytes into a new array) from user address `addr`. */
   load(addr: number, dst: Uint8Array | number): Uint8Array {
+    this.#alive('load');
     const buf = typeof dst === 'number' ? new Uint8Array(dst) : dst;
     userAccess(this.mm, addr, buf, false, this.comm);
     return buf;
@@ -94,6 +104,7 @@ export class Task {
 
   /** A store of `src` to user address `addr`. */
   store(addr: number, src: Uint8Array): void {
+    this.#alive('store');
     userAccess(this.mm, addr, src, true, this.comm);
   }
 
@@ -107,7 +118,11 @@ export class Task {
     if (this.#dead) return;
     this.#dead = true;
     exitMmap(this.mm);
-    for (const fd of this.fds()) this.close(fd);
+    for (const fd of this.fds()) {
+      const file = this.#files.get(fd)!;
+      this.#files.delete(fd);
+      fput(file);
+    }
     this.#kernel.reapTask(this);
   }
 
@@ -116,6 +131,7 @@ export class Task {
   }
 
   #file(fd: number, syscall: string): File {
+    this.#alive(syscall);
     const file = this.#files.get(fd);
     if (file === undefined) throw kerr('EBADF', syscall);
     return file;
