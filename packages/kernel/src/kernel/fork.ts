@@ -5,12 +5,12 @@
  */
 import { kerr } from '../errno.js';
 import { type File, fput, O_RDWR } from '../fs/file_table.js';
-import { PAGE_SIZE } from '../include/pfn_t.js';
-import { MAP_ANONYMOUS } from '../mm/mm_types.js';
 import { doSysOpen } from '../fs/open.js';
 import { vfsRead, vfsWrite } from '../fs/read_write.js';
+import { PAGE_SIZE } from '../include/pfn_t.js';
 import type { Kernel } from '../kernel.js';
 import { userAccess } from '../mm/fault.js';
+import { MAP_ANONYMOUS } from '../mm/mm_types.js';
 import { doMadvise, doMmap, doMunmap, exitMmap, MmStruct } from '../mm/mmap.js';
 
 /** The lowest descriptor a task's own files get (0-2 are its standard streams, not modelled). */
