@@ -8,6 +8,7 @@ import {
   type AttributeGroup,
   type Class,
   type Device,
+  FAULT_FLAG_WRITE,
   type File,
   type FileOperations,
   Ida,
@@ -445,7 +446,7 @@ export class DeviceDaxDriver {
       return VM_FAULT_SIGBUS;
     }
     const pfn = physToPfnT(phys, region.pfnFlags);
-    const write = (vmf.flags & 1) !== 0;
+    const write = (vmf.flags & FAULT_FLAG_WRITE) !== 0;
     return size === PE_SIZE_PMD ? vmfInsertPfnPmd(vmf, pfn, write) : vmfInsertPfnPud(vmf, pfn, write);
   }
 

@@ -8,7 +8,6 @@ import { kerr } from '../errno.js';
 import type { AddressSpace } from '../fs/inode.js';
 import { PAGE_SIZE, type PfnT, pfnTToPhys } from '../include/pfn_t.js';
 import {
-  FAULT_FLAG_WRITE,
   linearPageIndex,
   type PageEntrySize,
   PE_SIZE_PMD,
@@ -176,9 +175,4 @@ export function unmapMappingRange(
     zapped += vma.mm.pgtable.zap(from, to);
   }
   return zapped;
-}
-
-/** FAULT_FLAG_WRITE when `write`. */
-export function faultFlags(write: boolean): number {
-  return write ? FAULT_FLAG_WRITE : 0;
 }
