@@ -79,7 +79,7 @@ export class DeviceDaxDriver {
   readonly #fops: FileOperations;
   readonly #vmOps: VmOperationsStruct;
   readonly #regions = new Set<DaxRegion>();
-  readonly #devices = new Set<DaxDev>();
+  /** to_dax_dev(): container_of from a struct device to its dax_dev, for every dax_dev not yet freed. */
   readonly #daxDevByDevice = new Map<Device, DaxDev>();
   readonly #deviceGroups: AttributeGroup[];
 
@@ -233,7 +233,6 @@ export class DeviceDaxDriver {
     daxDev.numResources = res.length;
     daxDev.region = region;
     region.kref.get();
-    this.#devices.add(daxDev);
     this.#daxDevByDevice.set(dev, daxDev);
 
     dev.devt = this.#dax.daxInodeToInode(daxInode).rdev;
@@ -260,7 +259,6 @@ export class DeviceDaxDriver {
     region.ida.simpleRemove(daxDev.id);
     this.daxRegionPut(region);
     this.#dax.putDaxInode(daxDev.daxInode);
-    this.#devices.delete(daxDev);
     this.#daxDevByDevice.delete(daxDev.dev);
   }
 
@@ -452,7 +450,7 @@ export class DeviceDaxDriver {
 
   /** Live regions and dax devices (not yet freed), for leak checks. */
   stats(): { regions: number; devices: number } {
-    return { regions: this.#regions.size, devices: this.#devices.size };
+    return { regions: this.#regions.size, devices: this.#daxDevByDevice.size };
   }
 }
 

@@ -44,7 +44,9 @@ export function userAccess(mm: MmStruct, addr: number, buf: Uint8Array, write: b
     if (walk === null || (write && !walk.entry.write)) {
       doPageFault(mm, at, write, comm);
       walk = mm.pgtable.walk(at);
-      if (walk === null || (write && !walk.entry.write)) throw stuck(at, comm);
+      // a fault that "succeeded" without mapping anything would loop for ever in the kernel; stop it here
+      if (walk === null || (write && !walk.entry.write))
+        throw new SignalError('SIGBUS', BUS_ADRERR, at, comm);
     }
     const off = at - walk.base;
     const n = Math.min(walk.bytes - off, buf.length - done);
@@ -53,9 +55,4 @@ export function userAccess(mm: MmStruct, addr: number, buf: Uint8Array, write: b
     else mm.mem.read(walk.entry.phys + off, part);
     done += n;
   }
-}
-
-/** A fault that returned success without mapping anything would loop for ever in the kernel; stop it here. */
-function stuck(addr: number, comm: string): SignalError {
-  return new SignalError('SIGBUS', BUS_ADRERR, addr, comm);
 }

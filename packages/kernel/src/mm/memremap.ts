@@ -7,7 +7,7 @@
 import type { Device } from '../drivers/base/core.js';
 import type { DriverCore } from '../drivers/base/driver_core.js';
 import { kerr } from '../errno.js';
-import type { Printk } from '../kernel/printk.js';
+import { KERN_ALERT, type Printk } from '../kernel/printk.js';
 import type { RegionIntersects } from '../kernel/resource.js';
 import type { PhysicalMemory } from './physmem.js';
 import { PHYS_ADDR_MAX } from './physmem.js';
@@ -102,7 +102,7 @@ export class Memremap {
   virtToPhys(kaddr: number, len = 1): number {
     for (const m of this.#maps)
       if (kaddr >= m.kaddr && kaddr + len <= m.kaddr + m.size) return m.phys + (kaddr - m.kaddr);
-    this.#log.printk(1, `BUG: unable to handle kernel paging request at ${hex(kaddr)}`);
+    this.#log.printk(KERN_ALERT, `BUG: unable to handle kernel paging request at ${hex(kaddr)}`);
     throw kerr('EFAULT', 'kernel paging request');
   }
 
