@@ -9,6 +9,7 @@ import type { SuperBlock } from './super.js';
 /** include/uapi/linux/stat.h */
 export const S_IFMT = 0o170000;
 export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
 export const S_IFDIR = 0o040000;
 export const S_IFREG = 0o100000;
 

@@ -35,7 +35,7 @@ export class Task {
   /** open(2): a new descriptor, the lowest free one. */
   open(path: string, flags = O_RDWR): number {
     this.#alive('open');
-    const file = doSysOpen(this.#kernel.devtmpfs, this.#kernel.chrdev, path, flags);
+    const file = doSysOpen(this.#kernel.devtmpfs, this.#kernel.chrdev, path, flags, this.#kernel.block);
     let fd = FIRST_FD;
     while (this.#files.has(fd)) fd++;
     this.#files.set(fd, file);

@@ -18,6 +18,11 @@ export interface Class {
   devUevent?(dev: Device): string[];
   /** Name of a device's /dev node relative to /dev, or null for the device's name. */
   devnode?(dev: Device): string | null;
+  /**
+   * dev_kobj: the /sys/dev directory holding the class's MAJOR:MINOR links, /sys/dev/char when unset; the
+   * block class sets /sys/dev/block (DriverCore.sysfsDevBlockKobj), which also makes its /dev nodes S_IFBLK.
+   */
+  devKobj?: Kobject;
 }
 
 /** struct subsys_private of a class. */

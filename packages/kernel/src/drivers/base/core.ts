@@ -3,6 +3,7 @@
  * release, its attribute files and groups, dev_printk, root devices and device_create.
  */
 import { kerr } from '../../errno.js';
+import { S_IFBLK, S_IFCHR } from '../../fs/inode.js';
 import { major, minor } from '../../include/kdev_t.js';
 import { KERN_ERR, type LogLevel } from '../../kernel/printk.js';
 import { klistWalk } from '../../lib/klist.js';
@@ -559,14 +560,25 @@ function deviceRemoveAttrs(s: DriverCoreState, dev: Device): void {
   deviceRemoveGroups(s, dev, dev.class?.devGroups);
 }
 
+/** device_to_dev_kobj(): the class's /sys/dev directory, /sys/dev/char for a device without one. */
+function deviceToDevKobj(s: DriverCoreState, dev: Device): Kobject {
+  return dev.class?.devKobj ?? s.devCharKobj;
+}
+
 function sysDevEntry(s: DriverCoreState, dev: Device): string {
-  return `${s.devCharKobj.sysfsPath}/${major(dev.devt)}:${minor(dev.devt)}`;
+  return `${deviceToDevKobj(s, dev).sysfsPath}/${major(dev.devt)}:${minor(dev.devt)}`;
+}
+
+/** The file type of the device's /dev node: is_blockdev() (a block-class device) gets S_IFBLK. */
+function devnodeType(s: DriverCoreState, dev: Device): number {
+  return deviceToDevKobj(s, dev) === s.devBlockKobj ? S_IFBLK : S_IFCHR;
 }
 
 /**
  * device_add(): names the device (EINVAL without a name), creates its directory, uevent file, class links,
- * attribute groups, bus links and, with a dev_t, its dev file, /sys/dev/char link and /dev node; then probes
- * drivers if its bus autoprobes. A failure undoes every step, newest first, and leaves no sysfs node.
+ * attribute groups, bus links and, with a dev_t, its dev file, /sys/dev/{char,block} link and /dev node (S_IFBLK
+ * for the block class); then probes drivers if its bus autoprobes. A failure undoes every step, newest first,
+ * and leaves no sysfs node.
  */
 export async function deviceAdd(s: DriverCoreState, dev: Device): Promise<void> {
   getDevice(dev);
@@ -593,7 +605,7 @@ export async function deviceAdd(s: DriverCoreState, dev: Device): Promise<void> 
       deviceCreateFile(s, dev, devAttrDev);
       undo.push(() => deviceRemoveFile(s, dev, devAttrDev));
       s.sysfs.createLink(sysDevEntry(s, dev), dev.kobj.sysfsPath!);
-      s.devtmpfs.createNode(deviceGetDevnode(dev), dev.devt);
+      s.devtmpfs.createNode(deviceGetDevnode(dev), dev.devt, devnodeType(s, dev) | 0o600);
     }
   } catch (e) {
     for (const step of undo.reverse()) await step();
@@ -633,7 +645,7 @@ export async function deviceDel(s: DriverCoreState, dev: Device): Promise<void> 
   const parent = dev.parent;
   if (parent !== null) removeFrom(parent.p.children, dev);
   if (major(dev.devt) !== 0) {
-    s.devtmpfs.deleteNode(deviceGetDevnode(dev), dev.devt);
+    s.devtmpfs.deleteNode(deviceGetDevnode(dev), dev.devt, devnodeType(s, dev));
     s.sysfs.remove(sysDevEntry(s, dev));
     deviceRemoveFile(s, dev, devAttrDev);
   }

@@ -1,9 +1,9 @@
 /**
  * drivers/base/devtmpfs.c: the /dev nodes the driver core creates for devices with a dev_t as they are added,
- * and deletes as they are removed. Each node has its inode (mode S_IFCHR, i_rdev), which open(2) uses; an
- * open file keeps the inode after the node is unlinked.
+ * and deletes as they are removed. Each node has its inode (mode S_IFCHR or S_IFBLK, i_rdev), which open(2)
+ * uses; an open file keeps the inode after the node is unlinked.
  */
-import { Inode, iput, S_IFCHR } from '../../fs/inode.js';
+import { Inode, iput, S_IFCHR, S_IFMT } from '../../fs/inode.js';
 import { genericDeleteInode, mountPseudo, type SuperBlock } from '../../fs/super.js';
 import type { Printk } from '../../kernel/printk.js';
 
@@ -43,21 +43,25 @@ export class Devtmpfs {
   }
 
   /**
-   * devtmpfs_create_node(): mknod /dev/<name> (name may hold '/', as "bus/usb/001/002"). An existing node of
+   * devtmpfs_create_node(): mknod /dev/<name> (name may hold '/', as "bus/usb/001/002"). `mode` is the
+   * permission bits, with S_IFBLK for a block device (S_IFCHR when no type is given). An existing node of
    * that name is left as it is, as vfs_mknod's EEXIST is ignored by device_add.
    */
   createNode(name: string, devt: number, mode = 0o600): void {
     if (this.#nodes.has(name)) return;
     const inode = this.#sb.allocInode()!;
-    inode.mode = S_IFCHR | mode;
+    inode.mode = (mode & S_IFMT) === 0 ? S_IFCHR | mode : mode;
     inode.rdev = devt;
-    this.#nodes.set(name, { devt, mode, inode });
+    this.#nodes.set(name, { devt, mode: mode & ~S_IFMT, inode });
   }
 
-  /** devtmpfs_delete_node(): unlinks /dev/<name> only when it is still the node of `devt` (dev_mynode). */
-  deleteNode(name: string, devt: number): void {
+  /**
+   * devtmpfs_delete_node(): unlinks /dev/<name> only when it is still the node of `devt` and of file type
+   * `type` (S_IFCHR unless given), as dev_mynode checks.
+   */
+  deleteNode(name: string, devt: number, type = S_IFCHR): void {
     const node = this.#nodes.get(name);
-    if (node?.devt !== devt) return;
+    if (node?.devt !== devt || (node.inode.mode & S_IFMT) !== (type & S_IFMT)) return;
     this.#nodes.delete(name);
     iput(node.inode);
   }
@@ -70,6 +74,12 @@ export class Devtmpfs {
   /** Permission bits of a node, or undefined when absent. */
   mode(path: string): number | undefined {
     return this.#nodes.get(nodeName(path))?.mode;
+  }
+
+  /** stat(2) of a node: st_mode (file type and permissions) and st_rdev, or undefined when absent. */
+  stat(path: string): { mode: number; rdev: number } | undefined {
+    const node = this.#nodes.get(nodeName(path));
+    return node === undefined ? undefined : { mode: node.inode.mode, rdev: node.devt };
   }
 
   /** Path walk for open(2): the node's inode with a new reference (the caller iputs it), or null. */

@@ -96,6 +96,11 @@ export class DriverCore {
     return this.#s.live.size;
   }
 
+  /** sysfs_dev_block_kobj: /sys/dev/block, the dev_kobj of the block class. */
+  get sysfsDevBlockKobj(): Kobject {
+    return this.#s.devBlockKobj;
+  }
+
   // core.c
 
   /** device_initialize(): the caller owns one reference, dropped with putDevice(). */
