@@ -1,3 +1,27 @@
+export {
+  genericMakeRequest,
+  REQ_OP_READ,
+  REQ_OP_WRITE,
+  type ReqOp,
+  SECTOR_SHIFT,
+  SECTOR_SIZE,
+} from './block/blk-core.js';
+export { BlockDevice, BlockDevices } from './block/block_dev.js';
+export {
+  BLOCK_EXT_MAJOR,
+  type BlockDeviceOperations,
+  BlockLayer,
+  DISK_MAX_PARTS,
+  GENHD_FL_EXT_DEVT,
+  GENHD_FL_REMOVABLE,
+  GENHD_FL_UP,
+  Gendisk,
+  type GendiskInit,
+  getDiskRo,
+  type HdStruct,
+  setCapacity,
+  setDiskRo,
+} from './block/genhd.js';
 export * from './drivers/base/index.js';
 export {
   type ErrnoCode,
@@ -38,6 +62,7 @@ export {
   igrab,
   iput,
   S_DAX,
+  S_IFBLK,
   S_IFCHR,
   S_IFDIR,
   S_IFMT,
@@ -68,7 +93,9 @@ export {
   pfnTToPhys,
   physToPfnT,
 } from './include/pfn_t.js';
+export { AsyncDomain } from './kernel/async.js';
 export { Task } from './kernel/fork.js';
+export type { RedirectedResource, ResourceRedirect } from './kernel/iomap_wrap.js';
 export {
   type AnyModuleDefinition,
   Module,
@@ -100,6 +127,7 @@ export { Rcu } from './kernel/rcu/tree.js';
 export * from './kernel/resource.js';
 export {
   BUS_ADRERR,
+  BUS_MCEERR_AR,
   isSignal,
   SEGV_ACCERR,
   SEGV_MAPERR,
@@ -110,6 +138,13 @@ export {
   type SignalName,
 } from './kernel/signal.js';
 export { Kernel, type KernelOptions } from './kernel.js';
+export {
+  Badblocks,
+  type BadblocksCheck,
+  type BadblocksRange,
+  BB_MAX_LEN,
+  MAX_BADBLOCKS,
+} from './lib/badblocks.js';
 export { FaultInject } from './lib/fault-inject.js';
 export { IDA_MAX, Ida } from './lib/idr.js';
 export { Kref } from './lib/kref.js';
@@ -125,11 +160,21 @@ export {
   zapPageRange,
 } from './mm/memory.js';
 export {
+  PAGES_PER_SECTION,
+  SECTION_SIZE,
+  SECTION_SIZE_BITS,
+  STRUCT_PAGE_SIZE,
+  vmemAltmapAlloc,
+} from './mm/memory_hotplug.js';
+export {
+  type DevPagemap,
   KERNEL_VA_OFFSET,
   MEMREMAP_WB,
   MEMREMAP_WC,
   MEMREMAP_WT,
   Memremap,
+  type VmemAltmap,
+  vmemAltmapOffset,
 } from './mm/memremap.js';
 export * from './mm/mm_types.js';
 export {
@@ -145,5 +190,5 @@ export {
   TASK_UNMAPPED_BASE,
 } from './mm/mmap.js';
 export { PageTable, type PageWalk } from './mm/pgtable.js';
-export { PHYS_ADDR_MAX, PhysicalMemory } from './mm/physmem.js';
+export { L1_CACHE_BYTES, PHYS_ADDR_MAX, PhysicalMemory, type PoisonRange } from './mm/physmem.js';
 export { type MemoryBacking, SPARSE_CHUNK_SHIFT, SPARSE_CHUNK_SIZE, SparseBacking } from './mm/sparse.js';

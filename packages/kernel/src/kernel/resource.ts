@@ -1,10 +1,12 @@
 /**
  * kernel/resource.c and include/linux/ioport.h: the iomem resource tree, its busy regions
- * (request_mem_region), insert_resource, region_intersects and /proc/iomem.
+ * (request_mem_region), insert_resource, region_intersects and /proc/iomem. A kernel running nfit_test
+ * redirects requests for addresses inside test resources (see iomap_wrap.ts); the tree consults its wrap.
  */
 import type { Device } from '../drivers/base/core.js';
 import { devmAddAction } from '../drivers/base/devres.js';
 import { kerr } from '../errno.js';
+import type { IomapWrap } from './iomap_wrap.js';
 import type { Printk } from './printk.js';
 
 export const IORESOURCE_IO = 0x00000100;
@@ -75,6 +77,23 @@ function isBusy(res: Resource): boolean {
   return (res.flags & IORESOURCE_BUSY) !== 0;
 }
 
+/**
+ * lib/vsprintf.c resource_string() for %pr: `[mem 0x00001000-0x00001fff flags 0x80000200]` (io ranges with
+ * four hex digits, a one-address range without its end, "(null)" for no resource).
+ */
+export function resourceString(res: Resource | null): string {
+  if (res === null) return '(null)';
+  const io = (res.flags & IORESOURCE_IO) !== 0;
+  const kind = io ? 'io  ' : res.flags & IORESOURCE_MEM ? 'mem ' : '??? ';
+  const digits = io ? 4 : 8;
+  const num = (v: number) =>
+    Number.isSafeInteger(v)
+      ? `0x${BigInt.asUintN(64, BigInt(v)).toString(16).padStart(digits, '0')}`
+      : String(v);
+  const range = res.start === res.end ? num(res.start) : `${num(res.start)}-${num(res.end)}`;
+  return `[${kind}${range} flags 0x${(res.flags >>> 0).toString(16)}]`;
+}
+
 /** %016llx of a resource_size_t, wrapping negative values as the unsigned arithmetic would. */
 function hex64(v: number): string {
   return Number.isInteger(v) ? BigInt.asUintN(64, BigInt(v)).toString(16).padStart(16, '0') : String(v);
@@ -118,9 +137,12 @@ export class ResourceTree {
     flags: IORESOURCE_MEM,
   });
   readonly #log: Printk;
+  readonly #wrap: IomapWrap | null;
 
-  constructor(log: Printk) {
+  /** `wrap`: the nfit_test redirection this kernel's resource functions are linked against, if any. */
+  constructor(log: Printk, wrap: IomapWrap | null = null) {
     this.#log = log;
+    this.#wrap = wrap;
   }
 
   /**
@@ -176,8 +198,12 @@ export class ResourceTree {
     this.#releaseResource(res, true, 'release_resource');
   }
 
-  /** remove_resource(): takes `res` out of the tree, its children moving up to its parent; EINVAL as above. */
+  /**
+   * remove_resource(): takes `res` out of the tree, its children moving up to its parent; EINVAL as above.
+   * A resource starting inside a redirected test resource is left alone (__wrap_remove_resource).
+   */
   removeResource(res: Resource): void {
+    if (this.#wrap?.getNfitRes(res.start)) return;
     this.#releaseResource(res, false, 'remove_resource');
   }
 
@@ -220,8 +246,12 @@ export class ResourceTree {
     return null;
   }
 
-  /** insert_resource(): EBUSY on conflict, leaving the tree as it was. */
+  /**
+   * insert_resource(): EBUSY on conflict, leaving the tree as it was. A resource starting inside a redirected
+   * test resource is not inserted and the call succeeds (__wrap_insert_resource).
+   */
   insertResource(parent: Resource, res: Resource): void {
+    if (this.#wrap?.getNfitRes(res.start)) return;
     if (this.insertResourceConflict(parent, res) !== null) throw kerr('EBUSY', 'insert_resource');
   }
 
@@ -229,10 +259,14 @@ export class ResourceTree {
    * __request_region(): a new busy resource [start, start + n - 1] named `name`, with the type bits and desc
    * of the resource it lands in, or null. A conflict with a non-busy resource descends into it and tries
    * again there; a busy conflict, or a region not inside the resource tried, is null. (IORESOURCE_MUXED
-   * waiting is not modelled: a muxed conflict is null too.)
+   * waiting is not modelled: a muxed conflict is null too.) An iomem request at a redirected address is
+   * recorded on its test resource instead (__wrap___request_region) and never appears in the tree.
    */
   requestRegion(parent: Resource, start: number, n: number, name: string, flags = 0): Resource | null {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(n)) return null;
+    const wrap = parent === this.iomemResource ? this.#wrap : null;
+    const nfitRes = wrap?.getNfitRes(start) ?? null;
+    if (wrap && nfitRes) return wrap.requestRegion(null, nfitRes, parent, start, n, name, flags);
     const res = new Resource({ name, start, end: start + n - 1 });
     for (;;) {
       res.flags =
@@ -251,8 +285,10 @@ export class ResourceTree {
   /**
    * __release_region(): frees the busy resource spanning exactly [start, start + n - 1], descending into
    * non-busy resources that contain the range. None found logs "Trying to free nonexistent resource".
+   * An iomem release at a redirected address drops the test resource's request instead.
    */
   releaseRegion(parent: Resource, start: number, n: number): void {
+    if (parent === this.iomemResource && this.#wrap?.releaseRegion(start, n)) return;
     const end = start + n - 1;
     let siblings = parent.children;
     for (let i = 0; i < siblings.length; i++) {
@@ -284,9 +320,13 @@ export class ResourceTree {
   /**
    * __devm_request_region(): requestRegion whose release (by start and size, as devm_region_release does)
    * is a devres action of `dev`. When the action cannot be added (a released device) the region is released
-   * again and the error rethrown.
+   * again and the error rethrown. A redirected iomem request is recorded on its test resource, and the
+   * devres action drops it from there (__wrap___devm_request_region).
    */
   devmRequestRegion(dev: Device, parent: Resource, start: number, n: number, name: string): Resource | null {
+    const wrap = parent === this.iomemResource ? this.#wrap : null;
+    const nfitRes = Number.isSafeInteger(start) && Number.isSafeInteger(n) ? wrap?.getNfitRes(start) : null;
+    if (wrap && nfitRes) return wrap.requestRegion(dev, nfitRes, parent, start, n, name, 0);
     const res = this.requestRegion(parent, start, n, name);
     if (res === null) return null;
     const dr: RegionDevres = { tree: this, parent, start, n };

@@ -11,6 +11,8 @@ export const SIGSEGV = 11;
 export const SEGV_MAPERR = 1;
 export const SEGV_ACCERR = 2;
 export const BUS_ADRERR = 2;
+/** SIGBUS from a machine check on a load that consumed poisoned memory: action required (the access failed). */
+export const BUS_MCEERR_AR = 4;
 
 export type SignalName = 'SIGBUS' | 'SIGSEGV' | 'SIGKILL';
 
@@ -22,6 +24,7 @@ const TEXT: Record<SignalName, string> = {
 };
 const CODE_NAMES: Record<string, string> = {
   'SIGBUS:2': 'BUS_ADRERR',
+  'SIGBUS:4': 'BUS_MCEERR_AR',
   'SIGSEGV:1': 'SEGV_MAPERR',
   'SIGSEGV:2': 'SEGV_ACCERR',
 };
