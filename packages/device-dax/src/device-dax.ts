@@ -30,6 +30,8 @@ export class DaxDev {
   daxInode!: DaxInode<DaxDev>;
   readonly dev = new Device();
   id = -1;
+  /** The id came from the region's IDA (and goes back to it at release). */
+  idFromRegion = true;
   numResources = 0;
   /** Physical address extents, in device offset order. */
   readonly res: Resource[];

@@ -195,9 +195,11 @@ export class DeviceDaxDriver {
 
   /**
    * devm_create_dax_dev(): /dev/dax<region>.<id> over `res` (each align-aligned, else EINVAL), unregistered by a
-   * devres action on the region's parent. ENOMEM when no dax inode can be allocated.
+   * devres action on the region's parent. ENOMEM when no dax inode can be allocated. `id` < 0 takes the next id
+   * of the region; a caller that names its device (dax_pmem: the namespace's id) passes it, as v4.13's
+   * "device-dax: fix sysfs duplicate warnings" made the kernel do.
    */
-  async devmCreateDaxDev(region: DaxRegion, res: readonly Resource[]): Promise<DaxDev> {
+  async devmCreateDaxDev(region: DaxRegion, res: readonly Resource[], id = -1): Promise<DaxDev> {
     const parent = region.dev;
     const inject = this.#kernel.faultInject;
     if (inject.should('kzalloc')) throw kerr('ENOMEM', 'devm_create_dax_dev');
@@ -205,11 +207,15 @@ export class DeviceDaxDriver {
       if (!isAligned(r.start, region.align) || !isAligned(resourceSize(r), region.align))
         throw kerr('EINVAL', 'devm_create_dax_dev');
     const daxDev = new DaxDev(res.map((r) => new Resource({ start: r.start, end: r.end })));
-    daxDev.id = region.ida.simpleGet(0, 0);
+    const fromIda = id < 0;
+    daxDev.id = fromIda ? region.ida.simpleGet(0, 0) : id;
+    const putId = () => {
+      if (fromIda) region.ida.simpleRemove(daxDev.id);
+    };
 
     const daxInode = this.#dax.allocDaxInode(daxDev);
     if (daxInode === null) {
-      region.ida.simpleRemove(daxDev.id);
+      putId();
       throw kerr('ENOMEM', 'devm_create_dax_dev');
     }
     daxDev.daxInode = daxInode;
@@ -225,11 +231,12 @@ export class DeviceDaxDriver {
       await this.#dax.killDaxInode(daxInode);
       this.#dax.putDaxInode(daxInode);
       this.#core.putDevice(dev);
-      region.ida.simpleRemove(daxDev.id);
+      putId();
       throw e;
     }
 
     // from here on, teardown is dax_dev_release()
+    daxDev.idFromRegion = fromIda;
     daxDev.numResources = res.length;
     daxDev.region = region;
     region.kref.get();
@@ -256,7 +263,7 @@ export class DeviceDaxDriver {
   /** dax_dev_release(): the device's last reference is gone. */
   #daxDevRelease(daxDev: DaxDev): void {
     const region = daxDev.region;
-    region.ida.simpleRemove(daxDev.id);
+    if (daxDev.idFromRegion) region.ida.simpleRemove(daxDev.id);
     this.daxRegionPut(region);
     this.#dax.putDaxInode(daxDev.daxInode);
     this.#daxDevByDevice.delete(daxDev.dev);
