@@ -1,0 +1,241 @@
+/**
+ * drivers/nvdimm/bus.c and core.c: the "nd" bus type, nvdimm_bus registration (ndbusN), nd device registration
+ * (asynchronous, as __nd_device_register schedules it), nd driver registration, and the probe/remove wrappers
+ * that keep the provider module pinned and let regions replenish their seeds.
+ */
+import {
+  type AttributeGroup,
+  type BusType,
+  type Device,
+  type DeviceDriver,
+  Ida,
+  type Kernel,
+  kerr,
+  type Module,
+} from '@daxsim/kernel';
+import { Badrange } from './badrange.js';
+import {
+  isNdDax,
+  isNdPmem,
+  isNvdimm,
+  ND_DEVICE_DAX_PMEM,
+  ND_DEVICE_DIMM,
+  ND_DEVICE_NAMESPACE_IO,
+  ND_DEVICE_NAMESPACE_PMEM,
+  ND_DEVICE_REGION_PMEM,
+  type NdDeviceDriver,
+  type NdRegion,
+  NvdimmBus,
+  type NvdimmBusDescriptor,
+} from './nd.js';
+
+/** The part of libnvdimm's state the bus code needs. */
+export interface NdBusContext {
+  readonly kernel: Kernel;
+  readonly module: Module;
+  /** to_nd_region() for region devices, and the region above a namespace or claim device. */
+  regionOf(dev: Device): NdRegion | null;
+  /** nd_region_notify_driver_action(): seeds replenished after a successful probe. */
+  notifyDriverAction(dev: Device, probe: boolean): void;
+}
+
+/** to_nd_device_type(): the ND_DEVICE_* a driver must serve to bind `dev`. */
+export function toNdDeviceType(ctx: NdBusContext, dev: Device): number {
+  if (isNvdimm(dev)) return ND_DEVICE_DIMM;
+  if (isNdPmem(dev)) return ND_DEVICE_REGION_PMEM;
+  if (isNdDax(dev)) return ND_DEVICE_DAX_PMEM;
+  const parent = dev.parent;
+  if (parent !== null && isNdPmem(parent)) {
+    const region = ctx.regionOf(parent);
+    return region?.labelled ? ND_DEVICE_NAMESPACE_PMEM : ND_DEVICE_NAMESPACE_IO;
+  }
+  return 0;
+}
+
+/** The nd bus and the nvdimm_bus objects on it. */
+export class NdBus {
+  readonly busType: BusType;
+  readonly #ctx: NdBusContext;
+  readonly #busIda: Ida;
+  readonly buses = new Set<NvdimmBus>();
+  /** Provider modules pinned by bound devices, per device. */
+  readonly #pinned = new Map<Device, Module | null>();
+  /** The nd driver around each registered struct device_driver. */
+  readonly #ndDrivers = new Map<DeviceDriver, NdDeviceDriver>();
+
+  constructor(ctx: NdBusContext) {
+    this.#ctx = ctx;
+    this.#busIda = new Ida(ctx.kernel.log, 'nd_ida', ctx.kernel.faultInject);
+    this.busType = {
+      name: 'nd',
+      match: (dev, drv) => ((this.#ndDrivers.get(drv)?.type ?? 0) & (1 << toNdDeviceType(ctx, dev))) !== 0,
+      uevent: (dev) => [`MODALIAS=nd:t${toNdDeviceType(ctx, dev)}`],
+      probe: (dev) => this.#probe(dev),
+      remove: (dev) => this.#remove(dev),
+    };
+    ctx.kernel.driverCore.busRegister(this.busType);
+  }
+
+  get #core() {
+    return this.#ctx.kernel.driverCore;
+  }
+
+  /** to_nd_device_driver(). */
+  #ndDriver(drv: DeviceDriver | null): NdDeviceDriver {
+    const nd = drv === null ? undefined : this.#ndDrivers.get(drv);
+    if (nd === undefined) throw kerr('ENODEV', 'to_nd_device_driver');
+    return nd;
+  }
+
+  /** nvdimm_bus_probe(): pins the provider, probes, and on success lets the region replenish its seeds. */
+  async #probe(dev: Device): Promise<void> {
+    const drv = this.#ndDriver(dev.driver);
+    const owner = this.#providerOwner(dev);
+    if (owner !== null && !this.#ctx.kernel.modules.tryModuleGet(owner))
+      throw kerr('ENXIO', 'nvdimm_bus_probe');
+    try {
+      await drv.probe(dev);
+    } catch (e) {
+      this.#ctx.notifyDriverAction(dev, false);
+      if (owner !== null) this.#ctx.kernel.modules.modulePut(owner);
+      throw e;
+    }
+    this.#pinned.set(dev, owner);
+    this.#ctx.notifyDriverAction(dev, true);
+  }
+
+  /** nvdimm_bus_remove(). */
+  async #remove(dev: Device): Promise<void> {
+    const drv = this.#ndDriver(dev.driver);
+    await drv.remove?.(dev);
+    this.#ctx.notifyDriverAction(dev, false);
+    const owner = this.#pinned.get(dev) ?? null;
+    this.#pinned.delete(dev);
+    if (owner !== null) this.#ctx.kernel.modules.modulePut(owner);
+  }
+
+  #providerOwner(dev: Device): Module | null {
+    for (let d: Device | null = dev; d !== null; d = d.parent)
+      for (const bus of this.buses) if (bus.dev === d) return bus.owner;
+    return null;
+  }
+
+  /**
+   * nvdimm_bus_register(): ndbusN under `parent`, with the provider's attribute groups. The caller's module
+   * (`owner`) is pinned while any device below the bus is bound.
+   */
+  async nvdimmBusRegister(
+    parent: Device,
+    desc: NvdimmBusDescriptor,
+    owner: Module | null,
+    groups: AttributeGroup[],
+  ): Promise<NvdimmBus> {
+    const id = this.#busIda.simpleGet(0, 0);
+    const bus = new NvdimmBus(id, desc);
+    bus.badrange = new Badrange();
+    bus.owner = owner;
+    bus.dev.parent = parent;
+    bus.dev.bus = this.busType;
+    bus.dev.groups = groups;
+    bus.dev.release = () => this.#busIda.simpleRemove(id);
+    try {
+      await this.#core.deviceRegister(bus.dev);
+    } catch (e) {
+      this.#core.putDevice(bus.dev);
+      throw e;
+    }
+    this.buses.add(bus);
+    return bus;
+  }
+
+  /** nvdimm_bus_unregister(): waits for pending registrations, then removes every child and the bus. */
+  async nvdimmBusUnregister(bus: NvdimmBus): Promise<void> {
+    await this.ndSynchronize();
+    const children: Device[] = [];
+    this.#core.deviceForEachChild(bus.dev, (child) => {
+      children.push(child);
+    });
+    for (const child of children.reverse()) await this.ndDeviceUnregisterSync(child);
+    this.buses.delete(bus);
+    await this.#core.deviceUnregister(bus.dev);
+  }
+
+  /**
+   * nd_device_register() / __nd_device_register(): initializes `dev` on the nd bus now and adds it later, from
+   * async work, so that a probe that creates a device has returned before the new device probes.
+   */
+  ndDeviceRegister(dev: Device): void {
+    this.#core.deviceInitialize(dev);
+    this.ndDeviceRegisterInitialized(dev);
+  }
+
+  /** __nd_device_register(): as ndDeviceRegister for a device its creator has initialized already. */
+  ndDeviceRegisterInitialized(dev: Device): void {
+    dev.bus = this.busType;
+    const parent = dev.parent;
+    if (parent !== null) this.#core.getDevice(parent);
+    this.#core.getDevice(dev);
+    this.#ctx.kernel.async.schedule(async () => {
+      try {
+        await this.#core.deviceAdd(dev);
+      } catch {
+        this.#core.putDevice(dev);
+      }
+      this.#core.putDevice(dev);
+      if (parent !== null) this.#core.putDevice(parent);
+    });
+  }
+
+  /** nd_device_unregister(dev, ND_ASYNC). */
+  ndDeviceUnregisterAsync(dev: Device): void {
+    this.#core.getDevice(dev);
+    this.#ctx.kernel.async.schedule(async () => {
+      if (this.#core.deviceIsRegistered(dev)) await this.#core.deviceUnregister(dev);
+      this.#core.putDevice(dev);
+    });
+  }
+
+  /** nd_device_unregister(dev, ND_SYNC): waits for pending registrations first, then unregisters now. */
+  async ndDeviceUnregisterSync(dev: Device): Promise<void> {
+    await this.ndSynchronize();
+    if (this.#core.deviceIsRegistered(dev)) await this.#core.deviceUnregister(dev);
+  }
+
+  /** nd_synchronize(): waits for every pending nd device registration and unregistration. */
+  ndSynchronize(): Promise<void> {
+    return this.#ctx.kernel.async.synchronizeFull();
+  }
+
+  /** __nd_driver_register(): an nd driver for the device types in `drv.type`. */
+  async ndDriverRegister(drv: NdDeviceDriver): Promise<void> {
+    if (drv.type === 0) throw kerr('EINVAL', 'nd_driver_register');
+    drv.drv.bus = this.busType;
+    this.#ndDrivers.set(drv.drv, drv);
+    try {
+      await this.#core.driverRegister(drv.drv);
+    } catch (e) {
+      this.#ndDrivers.delete(drv.drv);
+      throw e;
+    }
+  }
+
+  async ndDriverUnregister(drv: NdDeviceDriver): Promise<void> {
+    await this.#core.driverUnregister(drv.drv);
+    this.#ndDrivers.delete(drv.drv);
+  }
+
+  /** The nd driver bound to `dev`, or null. */
+  ndDriverOf(dev: Device): NdDeviceDriver | null {
+    return dev.driver === null ? null : (this.#ndDrivers.get(dev.driver) ?? null);
+  }
+
+  /** module_exit of libnvdimm: the bus type goes. */
+  exit(): void {
+    this.#core.busUnregister(this.busType);
+  }
+
+  /** Buses registered (for leak checks). */
+  get busIds(): number {
+    return this.#busIda.count;
+  }
+}

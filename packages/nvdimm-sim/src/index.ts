@@ -1,0 +1,14 @@
+export * from './badrange.js';
+export { NdBus, toNdDeviceType } from './bus.js';
+export { type NsioAccess, nvdimmNamespaceCommonProbe } from './claim.js';
+export * from './fletcher64.js';
+export * from './label.js';
+export { Libnvdimm, libnvdimmModule, type NdRegionDesc } from './libnvdimm.js';
+export { nvdimmNamespaceCapacity, nvdimmNamespaceDiskName } from './namespace_devs.js';
+export * from './nd.js';
+export { type AcpiNfit, type AcpiNfitDesc, interleaveSetCookie, nfitModule } from './nfit.js';
+export * from './nfit_platform.js';
+export * from './pfn.js';
+export { type PfnSetup, SUPPORTED_ALIGNMENTS } from './pfn_devs.js';
+export { NdPmem, ndPmemModule, type PmemDevice } from './pmem.js';
+export { ndRegionAvailableDpa } from './region_devs.js';
