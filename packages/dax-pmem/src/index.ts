@@ -1,0 +1,1 @@
+export { DaxPmem, daxPmemModule } from './pmem.js';
