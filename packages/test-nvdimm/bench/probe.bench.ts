@@ -93,7 +93,10 @@ async function main(): Promise<void> {
       '',
     ],
   ];
-  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+  const [head, ...body] = rows;
+  console.log(`| ${head!.join(' | ')} |`);
+  console.log(`|${head!.map(() => '---').join('|')}|`);
+  for (const row of body) console.log(`| ${row.join(' | ')} |`);
 }
 
 await main();
