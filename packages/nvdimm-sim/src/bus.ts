@@ -101,7 +101,11 @@ export class NdBus {
       throw e;
     }
     this.#pinned.set(dev, owner);
-    this.#ctx.notifyDriverAction(dev, true);
+    try {
+      this.#ctx.notifyDriverAction(dev, true);
+    } catch (e) {
+      this.#core.devErr(dev, `seed replenishment failed: ${(e as Error).message}`);
+    }
   }
 
   /** nvdimm_bus_remove(). */
@@ -178,7 +182,8 @@ export class NdBus {
     this.#ctx.kernel.async.schedule(async () => {
       try {
         await this.#core.deviceAdd(dev);
-      } catch {
+      } catch (e) {
+        this.#core.devErr(dev, `nd_async_device_register: failed: ${(e as Error).message}`);
         this.#core.putDevice(dev);
       }
       this.#core.putDevice(dev);

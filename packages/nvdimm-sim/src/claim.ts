@@ -15,6 +15,7 @@ import {
   NdNamespacePmem,
   type NdPfn,
 } from './nd.js';
+import { PFN_MODE_NONE } from './pfn.js';
 
 const SZ_16M = 16 * 1024 * 1024;
 
@@ -37,19 +38,40 @@ export function ndDetachNdns(nd: Libnvdimm, pfn: NdPfn): void {
 }
 
 /**
- * nd_namespace_store(): the `namespace` attribute of a pfn/dax device. An empty name releases the claim; a name
- * claims that namespace of the same region. EBUSY while the claim device is bound, when the namespace is bound
- * or claimed by another; ENODEV for an unknown name; ENXIO for a namespace under 16 MiB.
+ * nd_detach_and_reset(): drops the claim; a claim device that is neither its region's seed nor bound is idle
+ * and goes away (ND_ASYNC), any other forgets its uuid and mode.
+ */
+function ndDetachAndReset(nd: Libnvdimm, pfn: NdPfn): void {
+  ndDetachNdns(nd, pfn);
+  const seed = pfn.dax ? pfn.region.daxSeed : pfn.region.pfnSeed;
+  if (seed !== pfn.dev && pfn.dev.driver === null) {
+    nd.ndBus.ndDeviceUnregisterAsync(pfn.dev);
+    return;
+  }
+  pfn.uuid = null;
+  pfn.mode = PFN_MODE_NONE;
+}
+
+/**
+ * nd_namespace_store(): the `namespace` attribute of a pfn/dax device. An empty name releases the claim
+ * (nd_detach_and_reset); a name claims that namespace of the same region. EBUSY while the claim device is bound
+ * or already claims a namespace, or when another device claims the namespace; EINVAL for a name that is not
+ * "namespace..."; ENODEV for no such namespace in the region; ENXIO for a namespace under 16 MiB. A namespace
+ * that is bound can be claimed: the claim device's probe refuses it (nvdimm_namespace_common_probe).
  */
 export function ndNamespaceStore(nd: Libnvdimm, pfn: NdPfn, value: string): void {
-  if (pfn.dev.driver !== null) throw kerr('EBUSY', 'namespace_store');
+  if (pfn.dev.driver !== null) {
+    nd.core.devDbg(pfn.dev, 'namespace already active');
+    throw kerr('EBUSY', 'namespace_store');
+  }
   const name = value.trim();
+  if (name !== '' && !name.startsWith('namespace')) throw kerr('EINVAL', 'namespace_store');
   if (name === '') {
-    ndDetachNdns(nd, pfn);
+    ndDetachAndReset(nd, pfn);
     return;
   }
   if (pfn.ndns !== null) {
-    if (pfn.ndns.dev.name === name) return;
+    nd.core.devDbg(pfn.dev, `namespace already set to: ${pfn.ndns.dev.name}`);
     throw kerr('EBUSY', 'namespace_store');
   }
   const found = nd.core.deviceFindChild(
@@ -62,10 +84,6 @@ export function ndNamespaceStore(nd: Libnvdimm, pfn: NdPfn, value: string): void
   }
   try {
     const ns = nd.toNdNamespace(found);
-    if (found.driver !== null) {
-      nd.core.devDbg(pfn.dev, `${name} busy`);
-      throw kerr('EBUSY', 'namespace_store');
-    }
     if (nvdimmNamespaceCapacity(ns) < SZ_16M) {
       nd.core.devDbg(pfn.dev, `${name} too small to host`);
       throw kerr('ENXIO', 'namespace_store');

@@ -33,11 +33,12 @@ export const BUS_CMD_NAMES: Record<number, string> = {
   5: 'call',
 };
 
-/** "name name ...\n" for the bits set in `mask`. */
+/** commands_show(): "name " for each bit set in `mask`, then "\n" (the kernel leaves the trailing space). */
 export function commandsShow(mask: number, names: Record<number, string>): string {
-  const out: string[] = [];
-  for (let cmd = 0; cmd < 32; cmd++) if (mask & (1 << cmd) && names[cmd] !== undefined) out.push(names[cmd]!);
-  return `${out.join(' ')}\n`;
+  let out = '';
+  for (let cmd = 0; cmd < 32; cmd++)
+    if (mask & (1 << cmd) && names[cmd] !== undefined) out += `${names[cmd]} `;
+  return `${out}\n`;
 }
 
 /** The libnvdimm services the DIMM attributes need. */

@@ -8,6 +8,7 @@ import { ndNamespaceLabelUpdate } from './label_update.js';
 import type { Libnvdimm } from './libnvdimm.js';
 import {
   isNamespacePmem,
+  kstrtobool,
   ND_DEVICE_NAMESPACE_IO,
   ND_DEVICE_NAMESPACE_PMEM,
   type NdNamespace,
@@ -118,12 +119,15 @@ export function parseSize(value: string, op: string): number {
   return n;
 }
 
-/** uuid_store() / namespace_update_uuid(): EBUSY while bound or claimed or when another user has the uuid. */
+/**
+ * uuid_store() / namespace_update_uuid(): EBUSY while bound or claimed; EINVAL when malformed or when another
+ * namespace or claim device of the bus has the uuid (nd_is_uuid_unique()).
+ */
 function uuidStore(nd: Libnvdimm, ns: NdNamespacePmem, value: string): void {
   if (ns.dev.driver !== null || ns.claim !== null) throw kerr('EBUSY', 'uuid_store');
   const uuid = parseUuid(value);
   if (uuid === null) throw kerr('EINVAL', 'uuid_store');
-  if (uuidBusy(nd, ns.dev, uuid)) throw kerr('EBUSY', 'uuid_store');
+  if (uuidBusy(nd, ns.dev, uuid)) throw kerr('EINVAL', 'uuid_store');
   const old = ns.uuid;
   ns.uuid = uuid;
   if (ns.size === 0) return;
@@ -204,9 +208,9 @@ export function ndNamespaceAttributeGroups(nd: Libnvdimm): AttributeGroup[] {
           mode: 0o644,
           show: (dev) => `${n(dev).forceRaw ? 1 : 0}\n`,
           store: (dev, value) => {
-            const v = value.trim();
-            if (!/^(0|1|y|n|Y|N)$/.test(v)) throw kerr('EINVAL', 'force_raw_store');
-            n(dev).forceRaw = v === '1' || v === 'y' || v === 'Y';
+            const raw = kstrtobool(value);
+            if (raw === null) throw kerr('EINVAL', 'force_raw_store');
+            n(dev).forceRaw = raw;
           },
         },
         { name: 'numa_node', mode: 0o444, show: (dev) => `${n(dev).region.numaNode}\n` },

@@ -276,3 +276,20 @@ export function parseUuid(text: string): Uint8Array | null {
   if (!/^[0-9a-fA-F]{32}$/.test(hex)) return null;
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
+
+/**
+ * kstrtobool(): true for a leading 'y', 'Y' or '1' or for "on", false for 'n', 'N', '0' or "off" (judged by the
+ * first one or two characters, as sysfs stores pass "1\n"); null for anything else, which stores turn into
+ * EINVAL.
+ */
+export function kstrtobool(s: string): boolean | null {
+  const c = s.charAt(0);
+  if (c === 'y' || c === 'Y' || c === '1') return true;
+  if (c === 'n' || c === 'N' || c === '0') return false;
+  if (c === 'o' || c === 'O') {
+    const d = s.charAt(1);
+    if (d === 'n' || d === 'N') return true;
+    if (d === 'f' || d === 'F') return false;
+  }
+  return null;
+}

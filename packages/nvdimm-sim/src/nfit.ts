@@ -7,7 +7,6 @@ import {
   type AttributeGroup,
   type Device,
   IORES_DESC_PERSISTENT_MEMORY,
-  IORESOURCE_BUSY,
   IORESOURCE_MEM,
   type Kernel,
   kerr,
@@ -63,6 +62,9 @@ const BUS_CMD_MASK =
   (1 << ND_CMD_ARS_CAP) | (1 << ND_CMD_ARS_START) | (1 << ND_CMD_ARS_STATUS) | (1 << ND_CMD_CLEAR_ERROR);
 const DIMM_LABEL_CMDS =
   (1 << ND_CMD_GET_CONFIG_SIZE) | (1 << ND_CMD_GET_CONFIG_DATA) | (1 << ND_CMD_SET_CONFIG_DATA);
+
+/** printf's "%#x": "0" for zero, else 0x-prefixed hex. */
+const hexAlt = (n: number): string => (n === 0 ? '0' : `0x${n.toString(16)}`);
 
 /** struct acpi_nfit_desc: one registered NFIT. */
 export interface AcpiNfitDesc {
@@ -175,8 +177,8 @@ export class AcpiNfit {
       {
         name: 'nfit',
         attrs: [
-          { name: 'handle', mode: 0o444, show: () => `0x${d.handle.toString(16)}\n` },
-          { name: 'phys_id', mode: 0o444, show: () => `0x${d.physId.toString(16).padStart(4, '0')}\n` },
+          { name: 'handle', mode: 0o444, show: () => `${hexAlt(d.handle)}\n` },
+          { name: 'phys_id', mode: 0o444, show: () => `${hexAlt(d.physId)}\n` },
           { name: 'serial', mode: 0o444, show: () => `0x${d.serial.toString(16).padStart(8, '0')}\n` },
           {
             name: 'flags',
@@ -243,7 +245,7 @@ export class AcpiNfit {
         name: 'Persistent Memory',
         start: spa.base,
         end: spa.base + spa.size - 1,
-        flags: IORESOURCE_MEM | IORESOURCE_BUSY,
+        flags: IORESOURCE_MEM,
         desc: IORES_DESC_PERSISTENT_MEMORY,
       });
       this.#kernel.iomem.insertResource(this.#kernel.iomem.iomemResource, res);

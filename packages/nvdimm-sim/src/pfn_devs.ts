@@ -42,7 +42,8 @@ export function ndDevToUuid(ns: NdNamespace): Uint8Array {
 
 /**
  * nd_pfn_alloc() + nd_pfn_devinit(): a new pfn (or dax) device of `region`, unconfigured (mode none, align
- * HPAGE_SIZE), not yet registered. With `ns` it claims that namespace; null when the claim fails.
+ * HPAGE_SIZE), not yet registered. With `ns` it claims that namespace; null when no id can be allocated or
+ * the claim fails.
  */
 export function ndPfnAlloc(
   nd: Libnvdimm,
@@ -51,7 +52,12 @@ export function ndPfnAlloc(
   ns: NdNamespace | null,
 ): NdPfn | null {
   const ida = dax ? region.daxIda : region.pfnIda;
-  const id = ida.simpleGet(0, 0);
+  let id: number;
+  try {
+    id = ida.simpleGet(0, 0);
+  } catch {
+    return null;
+  }
   const pfn = new NdPfn(region, id, dax, PFN_MODE_NONE, HPAGE_SIZE);
   pfn.dev.parent = region.dev;
   pfn.dev.groups = nd.pfnGroups;

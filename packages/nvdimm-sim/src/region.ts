@@ -16,12 +16,23 @@ import {
   NVDIMM_REVALIDATE_POISON,
 } from './nd.js';
 
-/** nd_region_create_ns_seed(): an idle, zero-sized namespace_pmem userspace can configure. */
+/**
+ * nd_region_create_ns_seed(): an idle, zero-sized namespace_pmem userspace can configure. Failing to allocate
+ * one is not fatal: the region is left without a seed.
+ */
 export function ndRegionCreateNsSeed(nd: Libnvdimm, region: NdRegion): void {
   if (!region.labelled) return;
+  let id: number;
+  try {
+    id = region.nsIda.simpleGet(0, 0);
+  } catch {
+    region.nsSeed = null;
+    nd.core.devErr(region.dev, 'failed to create pmem namespace');
+    return;
+  }
   const ns = new NdNamespacePmem(
     region,
-    region.nsIda.simpleGet(0, 0),
+    id,
     new Resource({ start: region.ndrStart, end: region.ndrStart - 1 }),
   );
   nd.registerNamespace(ns);
@@ -47,10 +58,11 @@ async function ndRegionProbe(nd: Libnvdimm, dev: Device): Promise<void> {
   let namespaces: NdNamespace[];
   if (!region.labelled) namespaces = [createNamespaceIo(region)];
   else namespaces = scanLabels(nd, region);
-  const found = namespaces.length;
   for (const ns of namespaces) nd.registerNamespace(ns);
   if (namespaces.length === 0) nd.ndRegionCreateNsSeed(region);
   else region.nsSeed = namespaces[0]!.dev;
+  // nd_region_register_namespaces() counts the zero-sized seed it publishes for a region without labels
+  const found = Math.max(namespaces.length, region.nsSeed === null ? 0 : 1);
   nd.regionProbeCounts.set(region, { active: found, count: found });
   region.pfnSeed = nd.ndPfnCreate(region, false);
   region.daxSeed = nd.ndPfnCreate(region, true);

@@ -4,7 +4,13 @@
  */
 import { type AttributeGroup, type Device, kerr } from '@daxsim/kernel';
 import type { Libnvdimm } from './libnvdimm.js';
-import { ND_DEVICE_NAMESPACE_IO, ND_DEVICE_NAMESPACE_PMEM, NdNamespacePmem, type NdRegion } from './nd.js';
+import {
+  kstrtobool,
+  ND_DEVICE_NAMESPACE_IO,
+  ND_DEVICE_NAMESPACE_PMEM,
+  NdNamespacePmem,
+  type NdRegion,
+} from './nd.js';
 
 /** The extents, relative to each mapping's start, that the region's namespaces hold: [offset, end). */
 export function allocatedExtents(nd: Libnvdimm, region: NdRegion): Array<[number, number]> {
@@ -43,9 +49,12 @@ export function ndRegionToNstype(region: NdRegion): number {
   return region.labelled ? ND_DEVICE_NAMESPACE_PMEM : ND_DEVICE_NAMESPACE_IO;
 }
 
+/** nd_region->nd_set: the provider describes an interleave set (and its cookie) for a region with DIMMs. */
+const hasInterleaveSet = (region: NdRegion): boolean => region.mappings.length > 0;
+
 const seedShow = (seed: Device | null): string => (seed === null ? '\n' : `${seed.name}\n`);
 
-/** nd_region_attribute_group and nd_mapping_attribute_group. */
+/** nd_region_attribute_group (visibility as region_visible) and nd_mapping_attribute_group. */
 export function ndRegionAttributeGroups(nd: Libnvdimm): AttributeGroup[] {
   const r = (dev: Device): NdRegion => nd.toNdRegion(dev);
   const mappingAttrs = Array.from({ length: 32 }, (_, i) => ({
@@ -69,8 +78,9 @@ export function ndRegionAttributeGroups(nd: Libnvdimm): AttributeGroup[] {
           mode: 0o444,
           show: (dev) => {
             const region = r(dev);
-            if (!region.labelled) throw kerr('ENXIO', 'set_cookie');
-            return `0x${region.interleaveCookie.toString(16).padStart(16, '0')}\n`;
+            if (!hasInterleaveSet(region)) throw kerr('ENXIO', 'set_cookie');
+            const cookie = region.interleaveCookie;
+            return `${cookie === 0n ? '0' : `0x${cookie.toString(16)}`}\n`;
           },
         },
         { name: 'resource', mode: 0o400, show: (dev) => `0x${r(dev).ndrStart.toString(16)}\n` },
@@ -80,9 +90,9 @@ export function ndRegionAttributeGroups(nd: Libnvdimm): AttributeGroup[] {
           mode: 0o644,
           show: (dev) => `${r(dev).ro ? 1 : 0}\n`,
           store: (dev, value) => {
-            const v = value.trim();
-            if (!/^(0|1|y|n|Y|N)$/.test(v)) throw kerr('EINVAL', 'read_only_store');
-            r(dev).ro = v === '1' || v === 'y' || v === 'Y';
+            const ro = kstrtobool(value);
+            if (ro === null) throw kerr('EINVAL', 'read_only_store');
+            r(dev).ro = ro;
           },
         },
         { name: 'namespace_seed', mode: 0o444, show: (dev) => seedShow(r(dev).nsSeed) },
@@ -101,8 +111,13 @@ export function ndRegionAttributeGroups(nd: Libnvdimm): AttributeGroup[] {
         ...mappingAttrs,
       ],
       isVisible: (dev, attr) => {
+        const region = r(dev);
         const m = /^mapping(\d+)$/.exec(attr.name);
-        if (m !== null) return Number(m[1]) < r(dev).mappings.length ? attr.mode : 0;
+        if (m !== null) return Number(m[1]) < region.mappings.length ? attr.mode : 0;
+        if (attr.name === 'available_size' && ndRegionToNstype(region) === ND_DEVICE_NAMESPACE_PMEM)
+          return attr.mode;
+        if (attr.name === 'available_size' || attr.name === 'set_cookie')
+          return hasInterleaveSet(region) ? attr.mode : 0;
         return attr.mode;
       },
     },
@@ -111,7 +126,8 @@ export function ndRegionAttributeGroups(nd: Libnvdimm): AttributeGroup[] {
 
 /**
  * nd_region_notify_driver_action(): a seed that bound successfully is no longer idle, so the region makes a new
- * one of its kind; a claim device that bound also retires the namespace seed it consumed.
+ * one of its kind; a claim device that bound also retires the namespace seed it consumed. A seed that cannot be
+ * created is only reported (nd_region_create_{pfn,dax}_seed()).
  */
 export function ndRegionNotifyDriverAction(nd: Libnvdimm, dev: Device, probe: boolean): void {
   if (!probe) return;
@@ -121,7 +137,13 @@ export function ndRegionNotifyDriverAction(nd: Libnvdimm, dev: Device, probe: bo
   if (region.nsSeed === dev) nd.ndRegionCreateNsSeed(region);
   if (!nd.isClaimDevice(dev)) return;
   const pfn = nd.toNdPfn(dev);
-  if (region.pfnSeed === dev) region.pfnSeed = nd.ndPfnCreate(region, false);
-  if (region.daxSeed === dev) region.daxSeed = nd.ndPfnCreate(region, true);
+  if (region.pfnSeed === dev) {
+    region.pfnSeed = nd.ndPfnCreate(region, false);
+    if (region.pfnSeed === null) nd.core.devErr(region.dev, 'failed to create pfn namespace');
+  }
+  if (region.daxSeed === dev) {
+    region.daxSeed = nd.ndPfnCreate(region, true);
+    if (region.daxSeed === null) nd.core.devErr(region.dev, 'failed to create dax namespace');
+  }
   if (pfn.ndns !== null && region.nsSeed === pfn.ndns.dev) nd.ndRegionCreateNsSeed(region);
 }
