@@ -60,6 +60,16 @@ function uuidBusy(nd: Libnvdimm, self: Device, uuid: Uint8Array): boolean {
   return false;
 }
 
+/** nd_namespace_label_update() after a store changed `ns`; when the labels cannot be written, `undo` puts it back. */
+function labelUpdateOrUndo(nd: Libnvdimm, ns: NdNamespacePmem, undo: () => void): void {
+  try {
+    ndNamespaceLabelUpdate(nd, ns);
+  } catch (e) {
+    undo();
+    throw e;
+  }
+}
+
 /**
  * __size_store(): grows or shrinks the namespace's DPA allocation. EBUSY while bound or claimed, ENXIO without a
  * uuid or with a DIMM disabled, EINVAL unless a multiple of 4K per mapping, ENOSPC beyond what is free.
@@ -96,13 +106,10 @@ async function sizeStore(nd: Libnvdimm, ns: NdNamespacePmem, value: string): Pro
     ns.dpaOffset = offset;
     ndNamespacePmemSetResource(region, ns, val);
   }
-  try {
-    ndNamespaceLabelUpdate(nd, ns);
-  } catch (e) {
+  labelUpdateOrUndo(nd, ns, () => {
     ns.dpaOffset = before.offset;
     ndNamespacePmemSetResource(region, ns, before.size);
-    throw e;
-  }
+  });
   if (val === 0) {
     ns.uuid = null;
     if (ns.id !== 0 && region.nsSeed !== ns.dev && ns.claim === null)
@@ -130,13 +137,10 @@ function uuidStore(nd: Libnvdimm, ns: NdNamespacePmem, value: string): void {
   if (uuidBusy(nd, ns.dev, uuid)) throw kerr('EINVAL', 'uuid_store');
   const old = ns.uuid;
   ns.uuid = uuid;
-  if (ns.size === 0) return;
-  try {
-    ndNamespaceLabelUpdate(nd, ns);
-  } catch (e) {
-    ns.uuid = old;
-    throw e;
-  }
+  if (ns.size > 0)
+    labelUpdateOrUndo(nd, ns, () => {
+      ns.uuid = old;
+    });
 }
 
 /** alt_name_store(): at most 63 bytes; EBUSY while bound or claimed. */
@@ -146,13 +150,10 @@ function altNameStore(nd: Libnvdimm, ns: NdNamespacePmem, value: string): void {
   if (Buffer.byteLength(name) >= NSLABEL_NAME_LEN) throw kerr('EINVAL', 'alt_name_store');
   const old = ns.altName;
   ns.altName = name;
-  if (ns.size === 0) return;
-  try {
-    ndNamespaceLabelUpdate(nd, ns);
-  } catch (e) {
-    ns.altName = old;
-    throw e;
-  }
+  if (ns.size > 0)
+    labelUpdateOrUndo(nd, ns, () => {
+      ns.altName = old;
+    });
 }
 
 /** The attributes of namespace_io and namespace_pmem devices (nd_namespace_attribute_group). */
