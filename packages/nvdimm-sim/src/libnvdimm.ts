@@ -250,7 +250,7 @@ export class Libnvdimm {
     return this.ndBus.ndSynchronize();
   }
 
-  /** nvdimm_bus_add_badrange() followed by NVDIMM_REVALIDATE_POISON to every region of the bus. */
+  /** nvdimm_bus_add_badrange(): records a media error; regions see it at their next NVDIMM_REVALIDATE_POISON. */
   nvdimmBusAddBadrange(bus: NvdimmBus, addr: number, length: number): void {
     bus.badrange.add(addr, length);
   }

@@ -106,8 +106,6 @@ export class NvdimmBus {
 
 /** struct nvdimm_drvdata: what the DIMM driver read from the label area at probe. */
 export class NvdimmDrvdata {
-  /** Allocated DPA extents (ndd->dpa), keyed by label id ("pmem-<uuid>"). */
-  readonly dpa: Array<{ start: number; end: number; labelId: string }> = [];
   constructor(
     readonly nvdimm: Nvdimm,
     /** The label area, or null for a DIMM without one. */
@@ -180,9 +178,6 @@ export class NdRegion {
     return this.mappings.length > 0 && this.mappings.every((m) => m.nvdimm.configSize > 0);
   }
 }
-
-/** NVDIMM claim holders: what `holder` shows. */
-export type NdClaim = NdPfn;
 
 /** struct nd_namespace_common + nd_namespace_io: a namespace over a physical range. */
 export class NdNamespaceIo {
