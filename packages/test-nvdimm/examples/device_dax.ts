@@ -20,7 +20,12 @@ const s = await bootNfitTest();
 const k = s.kernel;
 const say = (text: string) => console.log(text);
 const show = (dev: string, attrs: string[]) =>
-  say(`  ${dev}: ${attrs.map((a) => `${a}=${read(k, dev, a) || '""'}`).join(' ')}`);
+  say(
+    `  ${dev}: ${attrs
+      .filter((a) => k.sysfs.exists(`/sys/bus/nd/devices/${dev}/${a}`))
+      .map((a) => `${a}=${read(k, dev, a) || '""'}`)
+      .join(' ')}`,
+  );
 
 say('# nfit_test loaded: the nd bus as ndctl sees it');
 for (const bus of ['nfit_test.0', 'nfit_test.1'])
