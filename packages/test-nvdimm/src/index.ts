@@ -1,4 +1,3 @@
-export { Badrange, type BadrangeEntry } from './badrange.js';
 export { NFIT_TEST_REQUIRED_MODULES, nfitTestConfigCheck, nfitTestWatermark } from './config_check.js';
 export {
   NfitTestIomap,

@@ -6,7 +6,7 @@
  */
 import { type ErrnoCode, kerr } from '@daxsim/kernel';
 import type { ArsRecord, ArsStatus, NfitDimm, NfitFirmware, NfitPlatform } from '@daxsim/nvdimm-sim';
-import { Badrange } from './badrange.js';
+import { Badrange } from '@daxsim/nvdimm-sim';
 
 /** include/uapi/linux/ndctl.h: bus commands. */
 export const ND_CMD_IMPLEMENTED = 0;
