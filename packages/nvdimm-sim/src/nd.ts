@@ -32,15 +32,23 @@ export const ND_DRIVER_DAX_PMEM = 1 << ND_DEVICE_DAX_PMEM;
 /** ND_MIN_NAMESPACE_SIZE: smaller namespaces fail to probe. */
 export const ND_MIN_NAMESPACE_SIZE = 4096;
 
-/** include/uapi/linux/ndctl.h ND_CMD_*: the bus and DIMM commands. */
+/** include/uapi/linux/ndctl.h: bus commands. */
+export const ND_CMD_IMPLEMENTED = 0;
 export const ND_CMD_ARS_CAP = 1;
 export const ND_CMD_ARS_START = 2;
 export const ND_CMD_ARS_STATUS = 3;
 export const ND_CMD_CLEAR_ERROR = 4;
+/** include/uapi/linux/ndctl.h: DIMM commands. */
 export const ND_CMD_SMART = 1;
+export const ND_CMD_SMART_THRESHOLD = 2;
+export const ND_CMD_DIMM_FLAGS = 3;
 export const ND_CMD_GET_CONFIG_SIZE = 4;
 export const ND_CMD_GET_CONFIG_DATA = 5;
 export const ND_CMD_SET_CONFIG_DATA = 6;
+export const ND_CMD_VENDOR_EFFECT_LOG_SIZE = 7;
+export const ND_CMD_VENDOR_EFFECT_LOG = 8;
+export const ND_CMD_VENDOR = 9;
+export const ND_CMD_CALL = 10;
 
 /** Device types, by the kernel's names (is_nvdimm(), is_nd_pmem(), is_namespace_io(), ...). */
 export const nvdimmBusDeviceType: DeviceType = { name: 'nvdimm_bus' };

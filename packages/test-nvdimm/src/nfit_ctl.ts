@@ -6,25 +6,13 @@
  */
 import { type ErrnoCode, kerr } from '@daxsim/kernel';
 import type { ArsRecord, ArsStatus, NfitDimm, NfitFirmware, NfitPlatform } from '@daxsim/nvdimm-sim';
-import { Badrange } from '@daxsim/nvdimm-sim';
-
-/** include/uapi/linux/ndctl.h: bus commands. */
-export const ND_CMD_IMPLEMENTED = 0;
-export const ND_CMD_ARS_CAP = 1;
-export const ND_CMD_ARS_START = 2;
-export const ND_CMD_ARS_STATUS = 3;
-export const ND_CMD_CLEAR_ERROR = 4;
-/** include/uapi/linux/ndctl.h: DIMM commands. */
-export const ND_CMD_SMART = 1;
-export const ND_CMD_SMART_THRESHOLD = 2;
-export const ND_CMD_DIMM_FLAGS = 3;
-export const ND_CMD_GET_CONFIG_SIZE = 4;
-export const ND_CMD_GET_CONFIG_DATA = 5;
-export const ND_CMD_SET_CONFIG_DATA = 6;
-export const ND_CMD_VENDOR_EFFECT_LOG_SIZE = 7;
-export const ND_CMD_VENDOR_EFFECT_LOG = 8;
-export const ND_CMD_VENDOR = 9;
-export const ND_CMD_CALL = 10;
+import {
+  Badrange,
+  ND_CMD_ARS_STATUS,
+  ND_CMD_GET_CONFIG_DATA,
+  ND_CMD_GET_CONFIG_SIZE,
+  ND_CMD_SET_CONFIG_DATA,
+} from '@daxsim/nvdimm-sim';
 
 /** NFIT_TEST_CLEAR_ERR_UNIT: clear-error granularity and alignment. */
 export const NFIT_TEST_CLEAR_ERR_UNIT = 256;

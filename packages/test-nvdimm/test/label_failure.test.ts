@@ -3,8 +3,9 @@
  * that needed it fails with the firmware's EIO and the namespace keeps its size and uuid; once the command works
  * again the same store succeeds, and a reboot finds exactly the namespace that was committed.
  */
+
+import { ND_CMD_SET_CONFIG_DATA } from '@daxsim/nvdimm-sim';
 import { expect, it } from 'vitest';
-import { ND_CMD_SET_CONFIG_DATA } from '../src/nfit_ctl.js';
 import { NfitTestMedia } from '../src/nfit_test_module.js';
 import { read, regions, write } from './libndctl.js';
 import { bootNfitTest, MiB } from './nd_fixture.js';

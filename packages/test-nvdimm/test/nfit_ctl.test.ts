@@ -1,10 +1,8 @@
+import { ND_CMD_GET_CONFIG_DATA, ND_CMD_GET_CONFIG_SIZE, ND_CMD_SET_CONFIG_DATA } from '@daxsim/nvdimm-sim';
 import { describe, expect, it } from 'vitest';
 import {
   type LabelStore,
   MemoryLabelStore,
-  ND_CMD_GET_CONFIG_DATA,
-  ND_CMD_GET_CONFIG_SIZE,
-  ND_CMD_SET_CONFIG_DATA,
   NFIT_TEST_ARS_RECORDS,
   NfitTestFirmware,
   nfitTest0Platform,
