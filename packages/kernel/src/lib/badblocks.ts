@@ -76,13 +76,7 @@ export class Badblocks {
     const p = this.#p;
     const target = s + sectors;
     const result: BadblocksCheck = { rv: 0, firstBad: 0, badSectors: 0 };
-    let lo = 0;
-    let hi = p.length;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (p[mid]!.offset < target) lo = mid;
-      else hi = mid;
-    }
+    let [lo, hi] = searchBelow(p, target);
     if (hi <= lo) return result;
     for (; lo >= 0 && end(p[lo]!) > s; lo--) {
       const r = p[lo]!;
@@ -104,13 +98,7 @@ export class Badblocks {
     if (this.shift < 0) return 0;
     const p = this.#p;
     const saved = p.slice();
-    let lo = 0;
-    let hi = p.length;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (p[mid]!.offset <= s) lo = mid;
-      else hi = mid;
-    }
+    let [lo, hi] = searchBelow(p, s + 1);
     if (hi > lo && p[lo]!.offset > s) hi = lo;
     // The kernel's merge steps assume the new range reaches at most one entry beyond p[lo]; entries it swallows
     // whole are dropped first, so that a set spanning several of them records every sector.
@@ -195,13 +183,7 @@ export class Badblocks {
     validate(s, sectors, 'badblocks_clear');
     const p = this.#p;
     const target = s + sectors;
-    let lo = 0;
-    let hi = p.length;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (p[mid]!.offset < target) lo = mid;
-      else hi = mid;
-    }
+    let [lo, hi] = searchBelow(p, target);
     if (hi > lo) {
       const last = p[lo]!;
       if (end(last) > target && last.offset < target) {
@@ -272,6 +254,21 @@ export class Badblocks {
   #updateAcked(): void {
     if (this.unackedExist && this.#p.every((r) => r.ack)) this.unackedExist = false;
   }
+}
+
+/**
+ * The binary search badblocks.c open-codes in check, set and clear: narrows [lo, hi) to the last entry whose
+ * offset is below `target` (lo), starting from the whole table.
+ */
+function searchBelow(p: readonly BadblocksRange[], target: number): [number, number] {
+  let lo = 0;
+  let hi = p.length;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (p[mid]!.offset < target) lo = mid;
+    else hi = mid;
+  }
+  return [lo, hi];
 }
 
 function validate(s: number, sectors: number, op: string): void {
