@@ -84,10 +84,11 @@ export function ndPfnCreate(nd: Libnvdimm, region: NdRegion, dax: boolean): Devi
   return pfn.dev;
 }
 
+/** __align_store(): a bad value is EINVAL before a bound device is EBUSY, as v4.12 checks them. */
 function alignStore(pfn: NdPfn, value: string): void {
-  if (pfn.dev.driver !== null) throw kerr('EBUSY', 'align_store');
   const val = parseSize(value, 'align_store');
   if (val < PAGE_SIZE || val > SZ_1G || (val & (val - 1)) !== 0) throw kerr('EINVAL', 'align_store');
+  if (pfn.dev.driver !== null) throw kerr('EBUSY', 'align_store');
   pfn.align = val;
 }
 

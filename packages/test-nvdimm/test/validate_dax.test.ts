@@ -67,6 +67,8 @@ it('rejects bad claim-device stores with the kernel errnos and changes nothing',
   const ns = await createNamespace(k, region, { mode: 'devdax', align: 4 * KiB, size: 16 * MiB });
   const bound = read(k, ns, 'holder');
   await expect(write(k, bound, 'align', String(2 * MiB))).rejects.toMatchObject({ code: 'EBUSY' });
+  // __align_store checks the value before the binding
+  await expect(write(k, bound, 'align', '3')).rejects.toMatchObject({ code: 'EINVAL' });
   await expect(write(k, ns, 'size', '0')).rejects.toMatchObject({ code: 'EBUSY' });
   await expect(write(k, read(k, region, 'namespace_seed'), 'size', String(4 * MiB))).rejects.toMatchObject({
     code: 'ENXIO',
