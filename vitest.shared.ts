@@ -11,6 +11,6 @@ export const sharedConfig = defineConfig({
     include: ['test/**/*.test.ts'],
     reporters: ['default', 'json'],
     outputFile: { json: '.vitest-result.json' },
-    testTimeout: 20_000,
+    testTimeout: 120_000,
   },
 });

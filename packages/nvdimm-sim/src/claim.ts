@@ -151,7 +151,8 @@ export interface NsioAccess {
 
 /**
  * devm_nsio_enable(): claims the namespace's range (EBUSY when taken), maps it, and loads its badblocks, so that
- * info blocks can be read and written; the returned release is devm_nsio_disable().
+ * info blocks can be read and written; the returned release is devm_nsio_disable(). What a failure leaves
+ * acquired goes with the probe's devres.
  */
 export async function devmNsioEnable(nd: Libnvdimm, dev: Device, ns: NdNamespace): Promise<NsioAccess> {
   const k = nd.kernel;
@@ -165,14 +166,12 @@ export async function devmNsioEnable(nd: Libnvdimm, dev: Device, ns: NdNamespace
   }
   const bb = new Badblocks();
   badblocksPopulate(ns.region.bus.badrange, bb, ns.res.start, ns.size);
-  let addr: number;
-  try {
-    addr = k.memremap.devmMemremap(nd.core, dev, ns.res.start, ns.size, MEMREMAP_WB);
-  } catch (e) {
-    await nd.core.devresReleaseAll(dev);
-    throw e;
-  }
-  return { ns, addr, bb, release: () => nd.core.devresReleaseAll(dev) };
+  const addr = k.memremap.devmMemremap(nd.core, dev, ns.res.start, ns.size, MEMREMAP_WB);
+  const release = async (): Promise<void> => {
+    await k.memremap.devmMemunmap(nd.core, dev, addr);
+    await k.iomem.devmReleaseMemRegion(dev, ns.res.start, ns.size);
+  };
+  return { ns, addr, bb, release };
 }
 
 /**

@@ -8,7 +8,7 @@
  * the harness attaches its buffers to kernel.physmem.
  */
 import type { Device } from '../drivers/base/core.js';
-import { devmAddAction } from '../drivers/base/devres.js';
+import { devmAddAction, devresRelease } from '../drivers/base/devres.js';
 import type { Printk } from './printk.js';
 import { IORESOURCE_BUSY, IORESOURCE_TYPE_BITS, Resource, resourceSize, resourceString } from './resource.js';
 
@@ -117,6 +117,15 @@ export class IomapWrap {
   }
 
   /** nfit_devres_release(): releases a devm request; WARN_ON when its test resource is gone. */
+  /** __wrap___devm_release_region(): releases `dev`'s devm request of [start, start+n) on a test resource. */
+  devmRelease(dev: Device, start: number, n: number): Promise<boolean> {
+    return devresRelease(
+      dev,
+      nfitDevresRelease,
+      (d) => d.wrap === this && d.res.start === start && resourceSize(d.res) === n,
+    );
+  }
+
   devresRelease(res: Resource): void {
     this.#log.warn(
       !this.releaseRegion(res.start, resourceSize(res)),

@@ -4,7 +4,7 @@
  * redirects requests for addresses inside test resources (see iomap_wrap.ts); the tree consults its wrap.
  */
 import type { Device } from '../drivers/base/core.js';
-import { devmAddAction } from '../drivers/base/devres.js';
+import { devmAddAction, devresRelease } from '../drivers/base/devres.js';
 import { kerr } from '../errno.js';
 import type { IomapWrap } from './iomap_wrap.js';
 import type { Printk } from './printk.js';
@@ -337,6 +337,21 @@ export class ResourceTree {
       throw e;
     }
     return res;
+  }
+
+  /**
+   * devm_release_mem_region(): releases now a region `dev` requested with devmRequestMemRegion, and its devres;
+   * WARN when `dev` holds no such request.
+   */
+  async devmReleaseMemRegion(dev: Device, start: number, n: number): Promise<void> {
+    const parent = this.iomemResource;
+    const found =
+      (await devresRelease(
+        dev,
+        devmRegionRelease,
+        (dr) => dr.parent === parent && dr.start === start && dr.n === n,
+      )) || (await this.#wrap?.devmRelease(dev, start, n)) === true;
+    this.#log.warn(!found, 'kernel/resource.c:__devm_release_region', 'WARN_ON(devres_release(...))');
   }
 
   /** devm_request_mem_region(): devmRequestRegion in iomem_resource. */

@@ -186,7 +186,7 @@ export class Memremap {
     const kaddr = this.memremap(offset, size, flags);
     if (kaddr === null) throw kerr('ENXIO', 'devm_memremap');
     try {
-      core.devmAddAction(dev, (addr: number) => this.memunmap(addr), kaddr);
+      core.devmAddAction(dev, this.#devmMemremapRelease, kaddr);
     } catch (e) {
       this.memunmap(kaddr);
       throw e;
@@ -270,6 +270,15 @@ export class Memremap {
   #findPgmap(pfn: number): PageMap | null {
     for (const p of this.#pgmaps) if (pfn >= p.pfnStart && pfn < p.pfnEnd) return p;
     return null;
+  }
+
+  /** devm_memremap_release(). */
+  readonly #devmMemremapRelease = (kaddr: number): void => this.memunmap(kaddr);
+
+  /** devm_memunmap(): ends now a mapping `dev` made with devmMemremap; WARN when it holds none at `kaddr`. */
+  async devmMemunmap(core: DriverCore, dev: Device, kaddr: number): Promise<void> {
+    const found = await core.devresRelease(dev, this.#devmMemremapRelease, (addr) => addr === kaddr);
+    this.#log.warn(!found, 'kernel/memremap.c:devm_memunmap', 'WARN_ON(devres_release(...))');
   }
 
   /** The physical address behind a mapped kernel address (virt_to_phys); EFAULT when not mapped. */

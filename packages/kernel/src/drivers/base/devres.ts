@@ -65,6 +65,26 @@ export function devmRemoveAction<T>(log: Printk, dev: Device, action: DevresActi
 }
 
 /**
+ * devres_release(): finds the newest node of `action` whose data `match`es, takes it off the list and runs it.
+ * False (and nothing run) when there is none.
+ */
+export async function devresRelease<T>(
+  dev: Device,
+  action: DevresAction<T>,
+  match: (data: T) => boolean,
+): Promise<boolean> {
+  const list = dev.p.devres;
+  for (let i = list.length - 1; i >= 0; i--) {
+    const node = list[i]!;
+    if (node.action !== action || !match(node.data as T)) continue;
+    list.splice(i, 1);
+    await node.action(node.data);
+    return true;
+  }
+  return false;
+}
+
+/**
  * devres_release_all(): detaches the whole list, then runs its actions in reverse order of registration,
  * awaiting each. An action that throws is reported with a warning and the rest still run.
  */

@@ -282,6 +282,11 @@ export class DriverCore {
     return devres.devmAddActionOrReset(this.#s.log, dev, action, data);
   }
 
+  /** devres_release(): runs and forgets the newest `action` node whose data matches; false when none does. */
+  devresRelease<T>(dev: Device, action: DevresAction<T>, match: (data: T) => boolean): Promise<boolean> {
+    return devres.devresRelease(dev, action, match);
+  }
+
   /** devm_remove_action(): forgets a registration without running it; warns when there is none. */
   devmRemoveAction<T>(dev: Device, action: DevresAction<T>, data?: T): void {
     devres.devmRemoveAction(this.#s.log, dev, action, data);
