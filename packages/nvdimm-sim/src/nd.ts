@@ -196,8 +196,6 @@ export class NdNamespaceIo {
   forceRaw = false;
   /** nsio->res: the namespace's SPA range. */
   res: Resource;
-  /** The pmem disk on this namespace while a driver serves it (set by nd_pmem). */
-  disk: string | null = null;
   constructor(
     readonly region: NdRegion,
     name: string,

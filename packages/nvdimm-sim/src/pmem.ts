@@ -182,7 +182,6 @@ export class NdPmem {
       k.block.putDisk(disk);
       throw e;
     }
-    ns.disk = disk.diskName;
     this.#pmems.set(dev, pmem);
     await this.#core.devmAddActionOrReset(dev, this.#releaseDisk, pmem);
   }
@@ -193,7 +192,6 @@ export class NdPmem {
     this.#dax.putDaxInode(pmem.daxDev);
     await this.#kernel.block.delGendisk(pmem.disk);
     this.#kernel.block.putDisk(pmem.disk);
-    pmem.ns.disk = null;
     this.#pmems.delete(pmem.dev);
   };
 
