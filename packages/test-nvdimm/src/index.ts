@@ -45,5 +45,14 @@ export {
   NfitTestMedia,
   NfitTestModule,
   type NfitTestParams,
+  type NfitTestPlatformSpec,
   nfitTestModule,
+  nfitTestPlatforms,
 } from './nfit_test_module.js';
+export {
+  loadNfitTestStack,
+  NFIT_TEST_STACK_UNLOAD_ORDER,
+  type NfitTestStack,
+  type NfitTestStackOptions,
+  unloadNfitTestStack,
+} from './stack.js';

@@ -8,7 +8,6 @@ import { type ErrnoCode, kerr } from '@daxsim/kernel';
 import type { ArsRecord, ArsStatus, NfitDimm, NfitFirmware, NfitPlatform } from '@daxsim/nvdimm-sim';
 import {
   Badrange,
-  ND_CMD_ARS_STATUS,
   ND_CMD_GET_CONFIG_DATA,
   ND_CMD_GET_CONFIG_SIZE,
   ND_CMD_SET_CONFIG_DATA,
@@ -69,6 +68,15 @@ export interface InjectedError {
   length: number;
 }
 
+/**
+ * Where the injected-error list is kept across boots (the media's poison survives a reboot): loaded when the
+ * firmware starts, saved after every change.
+ */
+export interface InjectedErrorStore {
+  load(): InjectedError[];
+  save(errors: InjectedError[]): void;
+}
+
 /** Options of NfitTestFirmware. */
 export interface NfitTestFirmwareOptions {
   /**
@@ -89,6 +97,8 @@ export interface NfitTestFirmwareOptions {
    * report the injected ranges.
    */
   midpointError?: boolean;
+  /** Persistent injected-error list; the errors it holds are injected (and poisoned) at construction. */
+  injected?: InjectedErrorStore;
 }
 
 interface DimmState {
@@ -121,6 +131,7 @@ export class NfitTestFirmware implements NfitFirmware {
   readonly #busyPolls: number;
   readonly #poison: PoisonHooks;
   readonly #midpoint: boolean;
+  readonly #injected: InjectedErrorStore | null;
   #posted: PostedArs = { address: 0, length: 0, records: [] };
   #busyLeft = 0;
 
@@ -146,6 +157,12 @@ export class NfitTestFirmware implements NfitFirmware {
     this.#busyPolls = polls;
     this.#poison = options.poison ?? {};
     this.#midpoint = options.midpointError ?? false;
+    this.#injected = options.injected ?? null;
+    for (const e of this.#injected?.load() ?? []) {
+      checkRange(e.address, e.length, 'nfit_test: injected error store');
+      this.#badrange.add(e.address, e.length);
+      this.#poison.poison?.(e.address, e.length);
+    }
     const first = platform.spas[0];
     if (first !== undefined) this.#postArsStatus(first.base, first.size);
   }
@@ -216,6 +233,7 @@ export class NfitTestFirmware implements NfitFirmware {
     if (length === 0) return 0;
     this.#badrange.forget(address, length);
     this.#poison.clearPoison?.(address, length);
+    this.#saveInjected();
     return length;
   }
 
@@ -225,6 +243,7 @@ export class NfitTestFirmware implements NfitFirmware {
     if (length === 0) throw kerr('EINVAL', 'nfit_test: ars_error_inject');
     this.#badrange.add(address, length);
     this.#poison.poison?.(address, length);
+    this.#saveInjected();
   }
 
   /** nfit_test_cmd_ars_inject_clear(): EINVAL for an empty range; forgets it and clears its poison. */
@@ -233,6 +252,11 @@ export class NfitTestFirmware implements NfitFirmware {
     if (length === 0) throw kerr('EINVAL', 'nfit_test: ars_inject_clear');
     this.#badrange.forget(address, length);
     this.#poison.clearPoison?.(address, length);
+    this.#saveInjected();
+  }
+
+  #saveInjected(): void {
+    this.#injected?.save(this.injectedErrors());
   }
 
   /** nfit_test_cmd_ars_inject_status(): the injected list, in list order. */

@@ -23,16 +23,37 @@ import {
 import { nfitTestConfigCheck } from './config_check.js';
 import { NfitTestIomap, NfitTestResources } from './iomap.js';
 import { nfitTest0Platform, nfitTest1Platform, nfitTestDefaultBase } from './nfit.js';
-import { type LabelStore, MemoryLabelStore, NfitTestFirmware } from './nfit_ctl.js';
+import {
+  type InjectedError,
+  type InjectedErrorStore,
+  type LabelStore,
+  MemoryLabelStore,
+  NfitTestFirmware,
+} from './nfit_ctl.js';
 
 /**
- * The non-volatile state of the test platforms, keyed by platform name: each DIMM's label area and each SPA
- * range's media. New entries start as nfit_test starts them (a label area beginning "label<i>", no valid index;
- * zeroed sparse media).
+ * The non-volatile state of the test platforms, keyed by platform name: each DIMM's label area, each SPA
+ * range's media and the platform's injected media errors. New entries start as nfit_test starts them (a label
+ * area beginning "label<i>", no valid index; zeroed sparse media; no errors). Subclasses keep them elsewhere
+ * (in files, say) by overriding labelsFor, backingFor and errorsFor.
  */
 export class NfitTestMedia {
   readonly labels = new Map<string, LabelStore>();
   readonly backings = new Map<string, MemoryBacking>();
+  readonly errors = new Map<string, InjectedError[]>();
+
+  /** The injected-error list of platform `name`. */
+  errorsFor(name: string): InjectedErrorStore {
+    return {
+      load: () => (this.errors.get(name) ?? []).map((e) => ({ ...e })),
+      save: (errors) => {
+        this.errors.set(
+          name,
+          errors.map((e) => ({ ...e })),
+        );
+      },
+    };
+  }
 
   labelsFor(name: string, platform: NfitPlatform): Map<number, LabelStore> {
     const out = new Map<number, LabelStore>();
@@ -85,7 +106,14 @@ export class NfitTestModule {
   readonly #arsBusyPolls: number;
   #root: Device | null = null;
 
-  constructor(ctx: ModuleContext<NfitTestParams>, media: NfitTestMedia) {
+  readonly #platforms: readonly NfitTestPlatformSpec[];
+
+  constructor(
+    ctx: ModuleContext<NfitTestParams>,
+    media: NfitTestMedia,
+    platforms: readonly NfitTestPlatformSpec[],
+  ) {
+    this.#platforms = platforms;
     this.#kernel = ctx.kernel;
     this.#nfit = ctx.symbols(nfitModule);
     this.#iomap = new NfitTestIomap(ctx.kernel);
@@ -93,14 +121,13 @@ export class NfitTestModule {
     this.media = media;
   }
 
-  /** nfit_test_init(): config check, the redirection, then both platform devices probed. */
+  /** nfit_test_init(): config check, the redirection, then each platform device (nfit_test.0 and .1) probed. */
   async init(): Promise<this> {
     nfitTestConfigCheck(this.#kernel);
     this.#iomap.setup();
     try {
       this.#root = await this.#kernel.driverCore.rootDeviceRegister('platform');
-      await this.addPlatform('nfit_test.0', nfitTest0Platform(nfitTestDefaultBase(0)));
-      await this.addPlatform('nfit_test.1', nfitTest1Platform(nfitTestDefaultBase(1)));
+      for (const p of this.#platforms) await this.addPlatform(p.name, p.platform);
     } catch (e) {
       await this.exit();
       throw e;
@@ -117,6 +144,7 @@ export class NfitTestModule {
     const firmware = new NfitTestFirmware(platform, {
       labels: this.media.labelsFor(name, platform),
       arsBusyPolls: this.#arsBusyPolls,
+      injected: this.media.errorsFor(name),
       poison: {
         poison: (addr, len) => k.physmem.poison(addr, len),
         clearPoison: (addr, len) => k.physmem.clearPoison(addr, len),
@@ -168,12 +196,29 @@ export class NfitTestModule {
   }
 }
 
+/** A platform device nfit_test registers at load: its name and its NFIT. */
+export interface NfitTestPlatformSpec {
+  name: string;
+  platform: NfitPlatform;
+}
+
+/** nfit_test.0 and nfit_test.1 at their default bases: what nfit_test registers unless told otherwise. */
+export function nfitTestPlatforms(): NfitTestPlatformSpec[] {
+  return [
+    { name: 'nfit_test.0', platform: nfitTest0Platform(nfitTestDefaultBase(0)) },
+    { name: 'nfit_test.1', platform: nfitTest1Platform(nfitTestDefaultBase(1)) },
+  ];
+}
+
 /**
- * nfit_test.ko over `media` (fresh media at each load when omitted): modprobe it after dax, device_dax, libnvdimm,
- * nfit, nd_pmem and dax_pmem. Booting another kernel with a module made over the same media is a reboot of the
- * same machine.
+ * nfit_test.ko over `media` (fresh media at each load when omitted) registering `platforms` (default
+ * nfitTestPlatforms()): modprobe it after dax, device_dax, libnvdimm, nfit, nd_pmem and dax_pmem. Booting another
+ * kernel with a module made over the same media is a reboot of the same machine.
  */
-export function makeNfitTestModule(media?: NfitTestMedia): ModuleDefinition<NfitTestParams, NfitTestModule> {
+export function makeNfitTestModule(
+  media?: NfitTestMedia,
+  platforms: readonly NfitTestPlatformSpec[] = nfitTestPlatforms(),
+): ModuleDefinition<NfitTestParams, NfitTestModule> {
   return {
     name: 'nfit_test',
     description: 'NFIT test platforms nfit_test.0 and nfit_test.1 over mock media',
@@ -185,7 +230,7 @@ export function makeNfitTestModule(media?: NfitTestMedia): ModuleDefinition<Nfit
         description: 'ARS status polls answered busy after a start',
       },
     },
-    init: (ctx) => new NfitTestModule(ctx, media ?? new NfitTestMedia()).init(),
+    init: (ctx) => new NfitTestModule(ctx, media ?? new NfitTestMedia(), platforms).init(),
     exit: (api) => api.exit(),
   };
 }
