@@ -69,6 +69,25 @@ export {
   S_IFREG,
   unlockNewInode,
 } from './fs/inode.js';
+export {
+  IOC_DIRSHIFT,
+  IOC_NONE,
+  IOC_NRBITS,
+  IOC_NRSHIFT,
+  IOC_READ,
+  IOC_SIZEBITS,
+  IOC_SIZESHIFT,
+  IOC_TYPEBITS,
+  IOC_TYPESHIFT,
+  IOC_WRITE,
+  ioc,
+  iocDir,
+  iocNr,
+  iocSize,
+  iocType,
+  iowr,
+  vfsIoctl,
+} from './fs/ioctl.js';
 export { doSysOpen } from './fs/open.js';
 export { vfsRead, vfsWrite } from './fs/read_write.js';
 export {

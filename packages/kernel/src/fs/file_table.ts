@@ -34,6 +34,12 @@ export interface FileOperations {
    * task's address space (current->mm in C); throws a KernelError when there is no room.
    */
   getUnmappedArea?(file: File, addr: number, len: number, pgoff: number, flags: number, mm: MmStruct): number;
+  /**
+   * ->unlocked_ioctl(): runs command `cmd` (an _IOC number) with `arg`, the JS object standing for the user
+   * struct the C code copies in and out: input fields are read from it, output fields written back into it.
+   * Returns the ioctl's (non-negative) result; throws a KernelError for a failure. Absent: ioctl(2) is ENOTTY.
+   */
+  unlockedIoctl?(file: File, cmd: number, arg: unknown): unknown;
 }
 
 /** struct file. */

@@ -5,6 +5,7 @@
  */
 import { kerr } from '../errno.js';
 import { type File, fput, O_RDWR } from '../fs/file_table.js';
+import { vfsIoctl } from '../fs/ioctl.js';
 import { doSysOpen } from '../fs/open.js';
 import { vfsRead, vfsWrite } from '../fs/read_write.js';
 import { PAGE_SIZE } from '../include/pfn_t.js';
@@ -92,6 +93,14 @@ export class Task {
   /** pwrite64(2). */
   pwrite(fd: number, buf: Uint8Array, pos: number): number {
     return vfsWrite(this.#file(fd, 'pwrite64'), buf, pos);
+  }
+
+  /**
+   * ioctl(2): command `cmd` on descriptor `fd`. `arg` is the JS object standing for the user struct (the
+   * driver reads its input fields and writes its output fields back into it); returns the driver's result.
+   */
+  ioctl(fd: number, cmd: number, arg?: unknown): unknown {
+    return vfsIoctl(this.#file(fd, 'ioctl'), cmd, arg);
   }
 
   /** A load of `dst.length` bytes (or `len` bytes into a new array) from user address `addr`. */
