@@ -1,17 +1,28 @@
 /**
  * drivers/nvdimm/bus.c and core.c: the "nd" bus type, nvdimm_bus registration (ndbusN), nd device registration
- * (asynchronous, as __nd_device_register schedules it), nd driver registration, and the probe/remove wrappers
- * that keep the provider module pinned and let regions replenish their seeds.
+ * (asynchronous, as __nd_device_register schedules it), nd driver registration, the probe/remove wrappers
+ * that keep the provider module pinned and let regions replenish their seeds, and the ioctl character devices:
+ * /dev/ndctlN per bus (class "nd") and the /dev/nmemN dev_t range of the DIMMs.
  */
 import {
   type AttributeGroup,
   type BusType,
+  Cdev,
+  type Class,
+  cdevInit,
   type Device,
   type DeviceDriver,
+  type File,
+  type FileOperations,
   Ida,
   type Kernel,
   kerr,
   type Module,
+  major,
+  minor,
+  mkdev,
+  O_ACCMODE,
+  O_RDONLY,
 } from '@daxsim/kernel';
 import { Badrange } from './badrange.js';
 import {
@@ -25,6 +36,7 @@ import {
   ND_DEVICE_REGION_PMEM,
   type NdDeviceDriver,
   type NdRegion,
+  type Nvdimm,
   NvdimmBus,
   type NvdimmBusDescriptor,
 } from './nd.js';
@@ -37,6 +49,19 @@ export interface NdBusContext {
   regionOf(dev: Device): NdRegion | null;
   /** nd_region_notify_driver_action(): seeds replenished after a successful probe. */
   notifyDriverAction(dev: Device, probe: boolean): void;
+  /** to_nvdimm() for DIMM devices, null for anything else. */
+  nvdimmOf(dev: Device): Nvdimm | null;
+  /** __nd_ioctl(): a bus (nvdimm null) or DIMM command from a /dev node. */
+  ndIoctl(bus: NvdimmBus, nvdimm: Nvdimm | null, readOnly: boolean, cmd: number, arg: unknown): number;
+}
+
+/** register_chrdev(): the minors a dynamically numbered character device answers for. */
+const CHRDEV_MINORS = 256;
+
+/** A register_chrdev() registration: its dev_t range and cdev. */
+interface Chrdev {
+  base: number;
+  cdev: Cdev;
 }
 
 /** to_nd_device_type(): the ND_DEVICE_* a driver must serve to bind `dev`. */
@@ -62,7 +87,15 @@ export class NdBus {
   readonly #pinned = new Map<Device, Module | null>();
   /** The nd driver around each registered struct device_driver. */
   readonly #ndDrivers = new Map<DeviceDriver, NdDeviceDriver>();
+  /** nvdimm_bus_list: the buses ioctls can reach (from registration until unregistration starts). */
+  readonly #busList = new Set<NvdimmBus>();
+  /** nd_class: /sys/class/nd, holding the ndctlN devices. */
+  readonly ndClass: Class;
+  /** register_chrdev(0, "ndctl") and register_chrdev(0, "dimmctl"). */
+  readonly #busChrdev: Chrdev;
+  readonly #dimmChrdev: Chrdev;
 
+  /** nvdimm_bus_init(): the nd bus type, the "ndctl" and "dimmctl" character devices and the "nd" class. */
   constructor(ctx: NdBusContext) {
     this.#ctx = ctx;
     this.#busIda = new Ida(ctx.kernel.log, 'nd_ida', ctx.kernel.faultInject);
@@ -73,7 +106,80 @@ export class NdBus {
       probe: (dev) => this.#probe(dev),
       remove: (dev) => this.#remove(dev),
     };
-    ctx.kernel.driverCore.busRegister(this.busType);
+    const core = ctx.kernel.driverCore;
+    core.busRegister(this.busType);
+    const undo: Array<() => void> = [() => core.busUnregister(this.busType)];
+    try {
+      this.#busChrdev = this.#registerChrdev('ndctl', (file, cmd, arg) => this.#busIoctl(file, cmd, arg));
+      undo.unshift(() => this.#unregisterChrdev(this.#busChrdev));
+      this.#dimmChrdev = this.#registerChrdev('dimmctl', (file, cmd, arg) => this.#dimmIoctl(file, cmd, arg));
+      undo.unshift(() => this.#unregisterChrdev(this.#dimmChrdev));
+      this.ndClass = core.classCreate('nd');
+    } catch (e) {
+      for (const u of undo) u();
+      throw e;
+    }
+  }
+
+  /** register_chrdev(0, name, fops): all 256 minors of a new dynamic major, opening through nd_open(). */
+  #registerChrdev(name: string, ioctl: NonNullable<FileOperations['unlockedIoctl']>): Chrdev {
+    const chrdev = this.#ctx.kernel.chrdev;
+    const base = chrdev.allocChrdevRegion(0, CHRDEV_MINORS, name);
+    const fops: FileOperations = {
+      owner: this.#ctx.module,
+      open: (inode, file) => {
+        file.privateData = minor(inode.rdev);
+      },
+      unlockedIoctl: ioctl,
+    };
+    const cdev = new Cdev();
+    cdevInit(cdev, fops);
+    cdev.owner = this.#ctx.module;
+    try {
+      chrdev.cdevAdd(cdev, base, CHRDEV_MINORS);
+    } catch (e) {
+      chrdev.unregisterChrdevRegion(base, CHRDEV_MINORS);
+      throw e;
+    }
+    return { base, cdev };
+  }
+
+  /** unregister_chrdev(). */
+  #unregisterChrdev(c: Chrdev): void {
+    this.#ctx.kernel.chrdev.cdevDel(c.cdev);
+    this.#ctx.kernel.chrdev.unregisterChrdevRegion(c.base, CHRDEV_MINORS);
+  }
+
+  /** MKDEV(nvdimm_major, id): the dev_t of DIMM `id` (/dev/nmem<id>). */
+  nvdimmDevt(id: number): number {
+    return mkdev(major(this.#dimmChrdev.base), id);
+  }
+
+  /** MKDEV(nvdimm_bus_major, id): the dev_t of /dev/ndctl<id>. */
+  ndctlDevt(id: number): number {
+    return mkdev(major(this.#busChrdev.base), id);
+  }
+
+  /** nd_ioctl(): the bus whose id is the node's minor; ENXIO when no registered bus has it. */
+  #busIoctl(file: File, cmd: number, arg: unknown): number {
+    const bus = [...this.#busList].find((b) => b.id === file.privateData);
+    if (bus === undefined) throw kerr('ENXIO', 'nd_ioctl');
+    return this.#ctx.ndIoctl(bus, null, readOnly(file), cmd, arg);
+  }
+
+  /** nvdimm_ioctl(): the DIMM whose id is the node's minor, on whichever bus has it; ENXIO when none does. */
+  #dimmIoctl(file: File, cmd: number, arg: unknown): number {
+    const core = this.#core;
+    for (const bus of this.#busList) {
+      const dev = core.deviceFindChild(bus.dev, (d) => this.#ctx.nvdimmOf(d)?.id === file.privateData);
+      if (dev === null) continue;
+      try {
+        return this.#ctx.ndIoctl(bus, this.#ctx.nvdimmOf(dev), readOnly(file), cmd, arg);
+      } finally {
+        core.putDevice(dev);
+      }
+    }
+    throw kerr('ENXIO', 'nvdimm_ioctl');
   }
 
   get #core() {
@@ -148,18 +254,41 @@ export class NdBus {
       this.#core.putDevice(bus.dev);
       throw e;
     }
+    try {
+      await this.#nvdimmBusCreateNdctl(bus);
+    } catch (e) {
+      await this.#core.deviceUnregister(bus.dev);
+      throw e;
+    }
     this.buses.add(bus);
+    this.#busList.add(bus);
     return bus;
   }
 
-  /** nvdimm_bus_unregister(): waits for pending registrations, then removes every child and the bus. */
+  /** nvdimm_bus_create_ndctl(): the class device ndctl<id> below the bus, whose dev_t makes /dev/ndctl<id>. */
+  async #nvdimmBusCreateNdctl(bus: NvdimmBus): Promise<void> {
+    try {
+      await this.#core.deviceCreate(this.ndClass, bus.dev, this.ndctlDevt(bus.id), bus, `ndctl${bus.id}`);
+    } catch (e) {
+      this.#core.devDbg(bus.dev, `failed to register ndctl${bus.id}: ${(e as Error).message}`);
+      throw e;
+    }
+  }
+
+  /**
+   * nvdimm_bus_unregister(): takes the bus off the ioctl list, waits for pending registrations, removes every
+   * nd child (the ndctl class device is destroyed separately, as child_unregister skips class devices), then
+   * the bus.
+   */
   async nvdimmBusUnregister(bus: NvdimmBus): Promise<void> {
+    this.#busList.delete(bus);
     await this.ndSynchronize();
     const children: Device[] = [];
     this.#core.deviceForEachChild(bus.dev, (child) => {
-      children.push(child);
+      if (child.class === null) children.push(child);
     });
     for (const child of children.reverse()) await this.ndDeviceUnregisterSync(child);
+    await this.#core.deviceDestroy(this.ndClass, this.ndctlDevt(bus.id));
     this.buses.delete(bus);
     await this.#core.deviceUnregister(bus.dev);
   }
@@ -234,8 +363,11 @@ export class NdBus {
     return dev.driver === null ? null : (this.#ndDrivers.get(dev.driver) ?? null);
   }
 
-  /** module_exit of libnvdimm: the bus type goes. */
+  /** nvdimm_bus_exit(): the class, the character devices and the bus type go. */
   exit(): void {
+    this.#core.classDestroy(this.ndClass);
+    this.#unregisterChrdev(this.#busChrdev);
+    this.#unregisterChrdev(this.#dimmChrdev);
     this.#core.busUnregister(this.busType);
   }
 
@@ -243,4 +375,9 @@ export class NdBus {
   get busIds(): number {
     return this.#busIda.count;
   }
+}
+
+/** A descriptor opened O_RDONLY may only run read commands. */
+function readOnly(file: File): boolean {
+  return (file.flags & O_ACCMODE) === O_RDONLY;
 }

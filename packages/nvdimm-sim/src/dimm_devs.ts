@@ -12,7 +12,7 @@ import {
 } from './nd.js';
 
 /** The command names ndctl reads from nmemN/commands (nvdimm_cmd_name()). */
-const DIMM_CMD_NAMES: Record<number, string> = {
+export const DIMM_CMD_NAMES: Record<number, string> = {
   1: 'smart',
   2: 'smart_thresh',
   3: 'dimm_flags',
@@ -22,6 +22,7 @@ const DIMM_CMD_NAMES: Record<number, string> = {
   7: 'effect_size',
   8: 'effect_log',
   9: 'vendor',
+  10: 'cmd_call',
 };
 
 /** The bus command names for ndbusN/commands (nvdimm_bus_cmd_name()). */
@@ -30,7 +31,7 @@ export const BUS_CMD_NAMES: Record<number, string> = {
   2: 'ars_start',
   3: 'ars_status',
   4: 'clear_error',
-  5: 'call',
+  10: 'cmd_call',
 };
 
 /** commands_show(): "name " for each bit set in `mask`, then "\n" (the kernel leaves the trailing space). */
@@ -77,7 +78,10 @@ export function nvdimmAttributeGroups(ctx: DimmContext): AttributeGroup[] {
   ];
 }
 
-/** nvdimm_create(): an nmemN device on `bus` (registered by the caller with ndDeviceRegister). */
+/**
+ * nvdimm_create(): an nmemN device on `bus` with dev_t `devt` (MKDEV(nvdimm_major, id): the driver core makes
+ * its /dev/nmemN node), registered by the caller with ndDeviceRegister.
+ */
 export function nvdimmCreate(
   bus: NvdimmBus,
   id: number,
@@ -85,8 +89,10 @@ export function nvdimmCreate(
   cmdMask: number,
   groups: AttributeGroup[],
   release: () => void,
+  devt = 0,
 ): Nvdimm {
   const nvdimm = new Nvdimm(bus, id, provider, cmdMask);
+  nvdimm.dev.devt = devt;
   nvdimm.dev.parent = bus.dev;
   nvdimm.dev.groups = groups;
   nvdimm.dev.release = release;

@@ -6,6 +6,7 @@ export * from './label.js';
 export { Libnvdimm, libnvdimmModule, type NdRegionDesc } from './libnvdimm.js';
 export { nvdimmNamespaceCapacity, nvdimmNamespaceDiskName } from './namespace_devs.js';
 export * from './nd.js';
+export * from './ndctl.js';
 export { type AcpiNfit, type AcpiNfitDesc, interleaveSetCookie, nfitModule } from './nfit.js';
 export * from './nfit_platform.js';
 export * from './pfn.js';

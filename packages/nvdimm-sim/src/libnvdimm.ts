@@ -6,6 +6,7 @@
 import type { AttributeGroup, Device, Kernel, ModuleContext, ModuleDefinition } from '@daxsim/kernel';
 import { Ida } from '@daxsim/kernel';
 import { NdBus } from './bus.js';
+import { ndIoctl } from './bus_ioctl.js';
 import { devmNsioEnable, type NsioAccess, nsioRwBytes, nvdimmNamespaceCommonProbe } from './claim.js';
 import { nvdimmDriver } from './dimm.js';
 import { nvdimmAttributeGroups, nvdimmCreate } from './dimm_devs.js';
@@ -21,7 +22,7 @@ import {
   NdNamespacePmem,
   NdPfn,
   NdRegion,
-  type Nvdimm,
+  Nvdimm,
   type NvdimmBus,
   type NvdimmBusDescriptor,
 } from './nd.js';
@@ -65,6 +66,11 @@ export class Libnvdimm {
       module: ctx.module,
       regionOf: (dev) => (this.isRegionDevice(dev) ? this.toNdRegion(dev) : null),
       notifyDriverAction: (dev, probe) => ndRegionNotifyDriverAction(this, dev, probe),
+      nvdimmOf: (dev) => {
+        const obj = this.#objects.get(dev);
+        return obj instanceof Nvdimm ? obj : null;
+      },
+      ndIoctl: (bus, nvdimm, readOnly, cmd, arg) => ndIoctl(this, bus, nvdimm, readOnly, cmd, arg),
     });
     this.dimmGroups = nvdimmAttributeGroups({
       nvdimmOf: (dev) => this.#get(dev, 'nvdimm') as Nvdimm,
@@ -207,10 +213,18 @@ export class Libnvdimm {
     extraGroups: AttributeGroup[] = [],
   ): Nvdimm {
     const id = this.#dimmIda.simpleGet(0, 0);
-    const nvdimm = nvdimmCreate(bus, id, provider, cmdMask, [...this.dimmGroups, ...extraGroups], () => {
-      this.forget(nvdimm.dev);
-      this.#dimmIda.simpleRemove(id);
-    });
+    const nvdimm = nvdimmCreate(
+      bus,
+      id,
+      provider,
+      cmdMask,
+      [...this.dimmGroups, ...extraGroups],
+      () => {
+        this.forget(nvdimm.dev);
+        this.#dimmIda.simpleRemove(id);
+      },
+      this.ndBus.nvdimmDevt(id),
+    );
     this.remember(nvdimm.dev, nvdimm);
     this.ndBus.ndDeviceRegister(nvdimm.dev);
     return nvdimm;
@@ -281,9 +295,10 @@ export class Libnvdimm {
   }
 
   /**
-   * __nd_ioctl(): a bus (nvdimm null) or DIMM command from userspace, through the provider. A successful
-   * clear-error also forgets what it cleared (nvdimm_account_cleared_poison). ENOTTY for a command the bus or
-   * DIMM does not implement.
+   * The provider call at the heart of __nd_ioctl(), without its checks (those and the user-struct handling are
+   * bus_ioctl.ts, behind /dev/ndctlN and /dev/nmemN): a bus (nvdimm null) or DIMM command through the provider;
+   * a successful clear-error also forgets what it cleared (nvdimm_account_cleared_poison). ENOTTY for a
+   * command the bus or DIMM does not implement.
    */
   ndIoctl(bus: NvdimmBus, nvdimm: Nvdimm | null, command: NdCommand): unknown {
     const out = bus.desc.ndctl(nvdimm, command);

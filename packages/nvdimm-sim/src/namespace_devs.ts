@@ -87,7 +87,11 @@ async function sizeStore(nd: Libnvdimm, ns: NdNamespacePmem, value: string): Pro
   if (region.mappings.some((m) => m.nvdimm.ndd === null)) throw kerr('ENXIO', 'size_store');
   const allocated = ns.size;
   if (val > ndRegionAvailableDpa(nd, region) + allocated) throw kerr('ENOSPC', 'size_store');
-  if (val === allocated) return;
+  if (val === allocated) {
+    // size_store(): writing 0 is 'delete namespace' and drops the uuid even when nothing was allocated.
+    if (val === 0) ns.uuid = null;
+    return;
+  }
   const before = { offset: ns.dpaOffset, size: allocated };
   if (val === 0) {
     ndNamespacePmemSetResource(region, ns, 0);

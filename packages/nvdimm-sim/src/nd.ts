@@ -84,7 +84,10 @@ export type NdCommand =
   | { cmd: 'clear_error'; address: number; length: number }
   | { cmd: 'get_config_size' }
   | { cmd: 'get_config_data'; offset: number; length: number }
-  | { cmd: 'set_config_data'; offset: number; data: Uint8Array };
+  | { cmd: 'set_config_data'; offset: number; data: Uint8Array }
+  | { cmd: 'smart' }
+  /** ND_CMD_CALL: a family command; the provider reads and fills `payload` (the nd_cmd_pkg's nd_payload). */
+  | { cmd: 'call'; family: number; command: number; payload: unknown };
 
 /** struct nvdimm_bus_descriptor: what a provider (nfit) registers a bus with. */
 export interface NvdimmBusDescriptor {
@@ -95,6 +98,8 @@ export interface NvdimmBusDescriptor {
   ndctl(nvdimm: Nvdimm | null, command: NdCommand): unknown;
   /** Extra attribute groups for ndbusN (the nfit/ directory). */
   attrGroups?: import('@daxsim/kernel').AttributeGroup[];
+  /** ->clear_to_send(): lets the provider refuse a userspace command (EBUSY) before it runs. */
+  clearToSend?(nvdimm: Nvdimm | null, cmd: number): void;
 }
 
 /** struct nvdimm_bus. */

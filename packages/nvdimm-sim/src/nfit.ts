@@ -2,6 +2,11 @@
  * drivers/acpi/nfit/core.c (nfit.ko): turns an NFIT platform description into an nvdimm bus, nmem devices and
  * pmem regions, dispatches bus and DIMM commands to the platform's _DSM implementation (acpi_nfit_ctl), runs
  * address range scrub to find media errors, and exposes the nfit/ sysfs attributes ndctl reads.
+ *
+ * Newer than v4.12 (documented departure): when the firmware implements ARS error injection, the bus also
+ * takes ND_CMD_CALL with the NFIT_CMD_ARS_INJECT_SET/CLEAR/GET functions (v4.15's bus_dsm_mask, shown as
+ * ndbusN/nfit/dsm_mask, which ndctl reads to decide error injection is supported). An injection with the
+ * notify option starts a rescan from here; in the kernel the platform's notification does that.
  */
 import {
   type AttributeGroup,
@@ -22,6 +27,7 @@ import {
   ND_CMD_ARS_CAP,
   ND_CMD_ARS_START,
   ND_CMD_ARS_STATUS,
+  ND_CMD_CALL,
   ND_CMD_CLEAR_ERROR,
   ND_CMD_GET_CONFIG_DATA,
   ND_CMD_GET_CONFIG_SIZE,
@@ -33,6 +39,7 @@ import {
   type Nvdimm,
   type NvdimmBus,
 } from './nd.js';
+import { ND_ARS_PERSISTENT } from './ndctl.js';
 import {
   ACPI_NFIT_MEM_FLUSH_FAILED,
   ACPI_NFIT_MEM_HEALTH_ENABLED,
@@ -41,6 +48,11 @@ import {
   ACPI_NFIT_MEM_NOT_ARMED,
   ACPI_NFIT_MEM_RESTORE_FAILED,
   ACPI_NFIT_MEM_SAVE_FAILED,
+  ND_ARS_ERR_INJ_OPT_NOTIFY,
+  NFIT_ARS_INJECT_INVALID,
+  NFIT_CMD_ARS_INJECT_CLEAR,
+  NFIT_CMD_ARS_INJECT_GET,
+  NFIT_CMD_ARS_INJECT_SET,
   type NfitDimm,
   type NfitFirmware,
   type NfitPlatform,
@@ -62,6 +74,31 @@ const BUS_CMD_MASK =
   (1 << ND_CMD_ARS_CAP) | (1 << ND_CMD_ARS_START) | (1 << ND_CMD_ARS_STATUS) | (1 << ND_CMD_CLEAR_ERROR);
 const DIMM_LABEL_CMDS =
   (1 << ND_CMD_GET_CONFIG_SIZE) | (1 << ND_CMD_GET_CONFIG_DATA) | (1 << ND_CMD_SET_CONFIG_DATA);
+/** The error-injection functions of the bus _DSM. */
+const INJECT_DSMS =
+  (1 << NFIT_CMD_ARS_INJECT_SET) | (1 << NFIT_CMD_ARS_INJECT_CLEAR) | (1 << NFIT_CMD_ARS_INJECT_GET);
+
+/**
+ * acpi_nfit_init_dsms() for the bus: the ND_CMD_* it implements plus, with error injection, ND_CMD_CALL, and
+ * bus_dsm_mask, the _DSM functions the firmware answers (the ARS commands and the injection ones).
+ */
+function busDsms(fw: NfitFirmware): { cmdMask: number; dsmMask: number } {
+  const inject =
+    fw.injectError !== undefined && fw.uninjectError !== undefined && fw.injectedErrors !== undefined;
+  return {
+    cmdMask: BUS_CMD_MASK | (inject ? 1 << ND_CMD_CALL : 0),
+    dsmMask: BUS_CMD_MASK | (inject ? INJECT_DSMS : 0),
+  };
+}
+
+type Payload = Record<string, unknown>;
+
+/** A u64 field of an ND_CMD_CALL payload; EFAULT when absent or not a representable unsigned number. */
+function payloadU64(p: Payload, name: string): number {
+  const v = p[name];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw kerr('EFAULT', 'acpi_nfit_ctl');
+  return v;
+}
 
 /** printf's "%#x": "0" for zero, else 0x-prefixed hex. */
 const hexAlt = (n: number): string => (n === 0 ? '0' : `0x${n.toString(16)}`);
@@ -78,6 +115,8 @@ export interface AcpiNfitDesc {
   /** Completed scrubs (nfit/scrub). */
   scrubCount: number;
   scrubbing: boolean;
+  /** bus_dsm_mask: the bus _DSM functions the firmware implements (nfit/dsm_mask). */
+  busDsmMask: number;
 }
 
 /**
@@ -102,6 +141,8 @@ export class AcpiNfit {
   readonly #nd: Libnvdimm;
   readonly #module: Module;
   readonly #descs = new Set<AcpiNfitDesc>();
+  /** NFITs whose uncorrectable-error rescan is queued and not yet started. */
+  readonly #notifyQueued = new Set<AcpiNfitDesc>();
 
   constructor(ctx: ModuleContext<Record<string, never>>) {
     this.#kernel = ctx.kernel;
@@ -115,13 +156,15 @@ export class AcpiNfit {
     if (nvdimm === null) {
       switch (command.cmd) {
         case 'ars_cap':
-          return fw.arsCap(command.address, command.length);
+          return { ...fw.arsCap(command.address, command.length), status: ND_ARS_PERSISTENT << 16 };
         case 'ars_start':
           return fw.arsStart(command.address, command.length);
         case 'ars_status':
           return fw.arsStatus();
         case 'clear_error':
           return fw.clearError(command.address, command.length);
+        case 'call':
+          return this.#busCall(desc, command.command, command.payload);
         default:
           throw kerr('ENOTTY', 'acpi_nfit_ctl');
       }
@@ -146,18 +189,87 @@ export class AcpiNfit {
     }
   }
 
+  /**
+   * acpi_nfit_ctl() for ND_CMD_CALL on the bus: the function must be in bus_dsm_mask (else ENOTTY); the error
+   * injection functions run on the firmware's injected list and fill the payload's status (and, for GET, its
+   * records). A rejected injection reports NFIT_ARS_INJECT_INVALID and fails with the firmware's error.
+   */
+  #busCall(desc: AcpiNfitDesc, func: number, payload: unknown): number {
+    if (func > 31 || !(desc.busDsmMask & (1 << func))) throw kerr('ENOTTY', 'acpi_nfit_ctl');
+    if (typeof payload !== 'object' || payload === null) throw kerr('EFAULT', 'acpi_nfit_ctl');
+    const p = payload as Payload;
+    const fw = desc.firmware;
+    const invalid = (run: () => void): void => {
+      try {
+        run();
+      } catch (e) {
+        p.status = NFIT_ARS_INJECT_INVALID;
+        throw e;
+      }
+    };
+    switch (func) {
+      case NFIT_CMD_ARS_INJECT_SET: {
+        const base = payloadU64(p, 'errInjSpaRangeBase');
+        const length = payloadU64(p, 'errInjSpaRangeLength');
+        const options = payloadU64(p, 'errInjOptions');
+        invalid(() => fw.injectError!(base, length));
+        p.status = 0;
+        if (options & (1 << ND_ARS_ERR_INJ_OPT_NOTIFY)) this.#ucErrorNotify(desc);
+        return 0;
+      }
+      case NFIT_CMD_ARS_INJECT_CLEAR: {
+        const base = payloadU64(p, 'errInjClrSpaRangeBase');
+        const length = payloadU64(p, 'errInjClrSpaRangeLength');
+        invalid(() => fw.uninjectError!(base, length));
+        p.status = 0;
+        return 0;
+      }
+      case NFIT_CMD_ARS_INJECT_GET: {
+        const record = fw.injectedErrors!().map((e) => ({
+          errInjStatSpaRangeBase: e.address,
+          errInjStatSpaRangeLength: e.length,
+        }));
+        Object.assign(p, { status: 0, injErrRecCount: record.length, record });
+        return 0;
+      }
+      default:
+        throw kerr('ENOTTY', 'acpi_nfit_ctl');
+    }
+  }
+
+  /**
+   * acpi_nfit_uc_error_notify(): an uncorrectable-error notification queues a rescan of every range (async
+   * work; nd_synchronize() waits for it). As with queue_work(), a notification while the rescan is still
+   * queued adds nothing, and the work does nothing when a scrub is already running.
+   */
+  #ucErrorNotify(desc: AcpiNfitDesc): void {
+    if (this.#notifyQueued.has(desc)) return;
+    this.#notifyQueued.add(desc);
+    this.#kernel.async.schedule(async () => {
+      this.#notifyQueued.delete(desc);
+      if (!desc.scrubbing && this.#descs.has(desc)) await this.acpiNfitArsRescan(desc);
+    });
+  }
+
+  /** acpi_nfit_clear_to_send(): userspace may not start ARS while the kernel's scrub runs (EBUSY). */
+  #clearToSend(desc: AcpiNfitDesc, nvdimm: Nvdimm | null, cmd: number): void {
+    if (nvdimm === null && cmd === ND_CMD_ARS_START && desc.scrubbing)
+      throw kerr('EBUSY', 'acpi_nfit_clear_to_send');
+  }
+
   #busGroups(desc: () => AcpiNfitDesc): AttributeGroup[] {
     return [
       {
         attrs: [
           { name: 'provider', mode: 0o444, show: () => `${desc().platform.providerName}\n` },
-          { name: 'commands', mode: 0o444, show: () => commandsShow(BUS_CMD_MASK, BUS_CMD_NAMES) },
+          { name: 'commands', mode: 0o444, show: () => commandsShow(desc().bus.desc.cmdMask, BUS_CMD_NAMES) },
         ],
       },
       {
         name: 'nfit',
         attrs: [
           { name: 'revision', mode: 0o444, show: () => '1\n' },
+          { name: 'dsm_mask', mode: 0o444, show: () => `${hexAlt(desc().busDsmMask)}\n` },
           {
             name: 'scrub',
             mode: 0o644,
@@ -205,12 +317,14 @@ export class AcpiNfit {
   ): Promise<AcpiNfitDesc> {
     const nd = this.#nd;
     let desc!: AcpiNfitDesc;
+    const dsms = busDsms(firmware);
     const bus = await nd.nvdimmBusRegister(
       parent,
       {
         providerName: platform.providerName,
-        cmdMask: BUS_CMD_MASK,
+        cmdMask: dsms.cmdMask,
         ndctl: (nvdimm, command) => this.#ctl(desc, nvdimm, command),
+        clearToSend: (nvdimm, cmd) => this.#clearToSend(desc, nvdimm, cmd),
         attrGroups: this.#busGroups(() => desc),
       },
       this.#module,
@@ -224,6 +338,7 @@ export class AcpiNfit {
       resources: [],
       scrubCount: 0,
       scrubbing: false,
+      busDsmMask: dsms.dsmMask,
     };
     this.#descs.add(desc);
     const byHandle = new Map(platform.dimms.map((d) => [d.handle, d]));

@@ -99,4 +99,51 @@ export interface NfitFirmware {
   arsStatus(): ArsStatus;
   /** ND_CMD_CLEAR_ERROR: clears poison in [address, address+length) (clear-error-unit aligned); bytes cleared. */
   clearError(address: number, length: number): number;
+  /**
+   * NFIT_CMD_ARS_INJECT_SET (ACPI 6.2, newer kernels): adds [address, address+length) to the platform's error
+   * list, which later scrubs report. The three injection methods come together or not at all.
+   */
+  injectError?(address: number, length: number): void;
+  /** NFIT_CMD_ARS_INJECT_CLEAR: removes [address, address+length) from the injected list. */
+  uninjectError?(address: number, length: number): void;
+  /** NFIT_CMD_ARS_INJECT_GET: the injected list. */
+  injectedErrors?(): Array<{ address: number; length: number }>;
+}
+
+/** drivers/acpi/nfit/nfit.h NFIT_CMD_*: the bus _DSM functions reached through ND_CMD_CALL. */
+export const NFIT_CMD_TRANSLATE_SPA = 5;
+export const NFIT_CMD_ARS_INJECT_SET = 7;
+export const NFIT_CMD_ARS_INJECT_CLEAR = 8;
+export const NFIT_CMD_ARS_INJECT_GET = 9;
+/** nd_cmd_ars_err_inj.err_inj_options bit: the platform notifies the OS, which scrubs again. */
+export const ND_ARS_ERR_INJ_OPT_NOTIFY = 0;
+/** NFIT_ARS_INJECT_INVALID: the status of an injection request with a bad range. */
+export const NFIT_ARS_INJECT_INVALID = 2;
+
+/** struct nd_cmd_ars_err_inj (NFIT_CMD_ARS_INJECT_SET payload). */
+export interface NdCmdArsErrInj {
+  errInjSpaRangeBase: number;
+  errInjSpaRangeLength: number;
+  errInjOptions: number;
+  status: number;
+}
+
+/** struct nd_cmd_ars_err_inj_clr (NFIT_CMD_ARS_INJECT_CLEAR payload). */
+export interface NdCmdArsErrInjClr {
+  errInjClrSpaRangeBase: number;
+  errInjClrSpaRangeLength: number;
+  status: number;
+}
+
+/** struct nd_error_stat_query_record. */
+export interface NdErrorStatQueryRecord {
+  errInjStatSpaRangeBase: number;
+  errInjStatSpaRangeLength: number;
+}
+
+/** struct nd_cmd_ars_err_inj_stat (NFIT_CMD_ARS_INJECT_GET payload); `record` is replaced by the list. */
+export interface NdCmdArsErrInjStat {
+  status: number;
+  injErrRecCount: number;
+  record: NdErrorStatQueryRecord[];
 }
