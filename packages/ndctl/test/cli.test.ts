@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { daxsim, daxsimJson, daxsimSpawn, scratch, snapshot } from './cli_harness.js';
+import { daxsim, daxsimJson, daxsimSpawn, scratch, sh, snapshot } from './cli_harness.js';
 
 const MiB = 1024 * 1024;
 
@@ -26,11 +26,11 @@ interface NsJson {
 describe('daxsim platform', () => {
   it('init, show, reset and a user topology', () => {
     using s = scratch();
-    expect(daxsim(s.state, s.dir, 'platform', 'init')).toMatchObject({ status: 0 });
-    const again = daxsim(s.state, s.dir, 'platform', 'init');
+    expect(daxsim(s.state, s.dir, ...sh('platform init'))).toMatchObject({ status: 0 });
+    const again = daxsim(s.state, s.dir, ...sh('platform init'));
     expect(again.status).toBe(1);
     expect(again.stderr).toMatch(/already exists/);
-    const show = daxsimJson(s.state, s.dir, 'platform', 'show') as {
+    const show = daxsimJson(s.state, s.dir, ...sh('platform show')) as {
       topology: string;
       platforms: { name: string; dimms: unknown[]; ranges: { size: number; read_only: boolean }[] }[];
     };
@@ -46,14 +46,14 @@ describe('daxsim platform', () => {
       JSON.stringify({ dimms: [{ size: '512M' }, { size: '512M' }], spas: [{ interleave: [0, 1] }] }),
     );
     expect(daxsim(s.state, s.dir, 'platform', 'reset', '--topology', topo).status).toBe(0);
-    const regions = daxsimJson(s.state, s.dir, 'ndctl', 'list', '-R') as
+    const regions = daxsimJson(s.state, s.dir, ...sh('ndctl list -R')) as
       | { size: number }
       | { size: number }[];
     expect([regions].flat().map((r) => r.size)).toEqual([1024 * MiB]);
 
     const before = snapshot(s.state);
     writeFileSync(join(s.dir, 'broken.json'), '{"spas": [{"interleave": [7]}]}');
-    const bad = daxsim(s.state, s.dir, 'platform', 'reset', '--topology', 'broken.json');
+    const bad = daxsim(s.state, s.dir, ...sh('platform reset --topology broken.json'));
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/does not name one of the 0 DIMMs/);
     expect(snapshot(s.state)).toBe(before);
@@ -61,20 +61,20 @@ describe('daxsim platform', () => {
 
   it('a broken platform folder is refused with a clear message and left as it is', () => {
     using s = scratch();
-    daxsim(s.state, s.dir, 'platform', 'init');
-    const show = daxsimJson(s.state, s.dir, 'platform', 'show') as {
+    daxsim(s.state, s.dir, ...sh('platform init'));
+    const show = daxsimJson(s.state, s.dir, ...sh('platform show')) as {
       platforms: { ranges: { base: string }[] }[];
     };
     const base = show.platforms[0]!.ranges[0]!.base.slice(2);
     truncateSync(join(s.state, 'media', `nfit_test.0-spa-${base}.img`), 4096);
     const before = snapshot(s.state);
-    const r = daxsim(s.state, s.dir, 'ndctl', 'list');
+    const r = daxsim(s.state, s.dir, ...sh('ndctl list'));
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/platform folder .* is broken: .*is 4096 bytes, not 33554432/);
     expect(r.stderr).toMatch(/daxsim platform reset/);
     expect(snapshot(s.state)).toBe(before);
-    expect(daxsim(s.state, s.dir, 'platform', 'reset').status).toBe(0);
-    expect(daxsim(s.state, s.dir, 'ndctl', 'list').status).toBe(0);
+    expect(daxsim(s.state, s.dir, ...sh('platform reset')).status).toBe(0);
+    expect(daxsim(s.state, s.dir, ...sh('ndctl list')).status).toBe(0);
   });
 });
 
@@ -84,18 +84,7 @@ describe('a namespace across invocations', () => {
     const created = daxsimJson(
       s.state,
       s.dir,
-      'ndctl',
-      'create-namespace',
-      '-r',
-      'region1',
-      '-m',
-      'devdax',
-      '-a',
-      '4K',
-      '-s',
-      '16M',
-      '-n',
-      'cli',
+      ...sh('ndctl create-namespace -r region1 -m devdax -a 4K -s 16M -n cli'),
     ) as NsJson;
     expect(created).toMatchObject({ mode: 'devdax', map: 'dev', name: 'cli', align: 4096 });
     expect(created.chardev).toMatch(/^dax1\.\d+$/);
@@ -145,27 +134,14 @@ describe('a namespace across invocations', () => {
     const d = daxsim(s.state, s.dir, 'ndctl', 'destroy-namespace', '-f', created.dev);
     expect(d.status).toBe(0);
     expect(d.stderr).toMatch(/destroyed 1 namespace/);
-    const after = daxsim(s.state, s.dir, 'ndctl', 'list', '-N', '-r', 'region1');
+    const after = daxsim(s.state, s.dir, ...sh('ndctl list -N -r region1'));
     expect(after.stdout.trim()).toBe('');
   });
 
   it('ndctl list JSON has the reference field names and types', () => {
     using s = scratch();
-    daxsimJson(
-      s.state,
-      s.dir,
-      'ndctl',
-      'create-namespace',
-      '-r',
-      'region1',
-      '-m',
-      'devdax',
-      '-a',
-      '2M',
-      '-s',
-      '16M',
-    );
-    const [ns] = daxsimJson(s.state, s.dir, 'ndctl', 'list', '-N', '-X', '-r', 'region1') as Record<
+    daxsimJson(s.state, s.dir, ...sh('ndctl create-namespace -r region1 -m devdax -a 2M -s 16M'));
+    const [ns] = daxsimJson(s.state, s.dir, ...sh('ndctl list -N -X -r region1')) as Record<
       string,
       unknown
     >[];
@@ -190,16 +166,7 @@ describe('bad input', () => {
     const ns = daxsimJson(
       s.state,
       s.dir,
-      'ndctl',
-      'create-namespace',
-      '-r',
-      'region1',
-      '-m',
-      'devdax',
-      '-a',
-      '4K',
-      '-s',
-      '16M',
+      ...sh('ndctl create-namespace -r region1 -m devdax -a 4K -s 16M'),
     ) as NsJson;
     const before = snapshot(s.state);
     const cases: [string[], RegExp][] = [
@@ -228,16 +195,7 @@ describe('an interrupted invocation', () => {
     const ns = daxsimJson(
       s.state,
       s.dir,
-      'ndctl',
-      'create-namespace',
-      '-r',
-      'region1',
-      '-m',
-      'devdax',
-      '-a',
-      '4K',
-      '-s',
-      '56M',
+      ...sh('ndctl create-namespace -r region1 -m devdax -a 4K -s 56M'),
     ) as NsJson;
     writeFileSync(join(s.dir, 'big.bin'), randomBytes(50 * MiB));
     let killed = 0;
@@ -249,7 +207,7 @@ describe('an interrupted invocation', () => {
       await new Promise((r) => setTimeout(r, delay));
       child.kill('SIGKILL');
       if ((await exited) === 'SIGKILL') killed++;
-      const list = daxsimJson(s.state, s.dir, 'ndctl', 'list', '-N') as NsJson[];
+      const list = daxsimJson(s.state, s.dir, ...sh('ndctl list -N')) as NsJson[];
       expect(list.map((n) => [n.dev, n.uuid, n.mode, n.chardev])).toContainEqual([
         ns.dev,
         ns.uuid,
@@ -282,7 +240,7 @@ describe('daxsim demo', () => {
     expect(r.stdout).toMatch(/mmap\(MAP_PRIVATE\) -> EINVAL/);
     expect(r.stdout).toMatch(/4 MiB verified/);
     expect(r.stdout).toMatch(/next store -> SIGBUS: bus error \(BUS_ADRERR\)/);
-    const [ns] = daxsimJson(s.state, s.dir, 'ndctl', 'list', '-N', '-r', 'region1') as {
+    const [ns] = daxsimJson(s.state, s.dir, ...sh('ndctl list -N -r region1')) as {
       mode: string;
       name: string;
     }[];

@@ -28,6 +28,9 @@ export function scratch(): { dir: string; state: string } & Disposable {
   };
 }
 
+/** A command line's words (no quoting: for lines whose words hold no spaces). */
+export const sh = (line: string): string[] => line.split(' ');
+
 /** Runs `daxsim --state <state> ...args` in `cwd` and waits for it. */
 export function daxsim(state: string, cwd: string, ...args: string[]): RunResult {
   const r = spawnSync(process.execPath, [BIN, '--state', state, ...args], {

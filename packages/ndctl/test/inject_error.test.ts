@@ -104,7 +104,7 @@ describe('ndctl inject-error', () => {
   it('reports option errors as inject_init() does (-EINVAL, exit 234) and usage problems (129)', async () => {
     await using f = await bootTools();
     const run = (...a: string[]) => f.run(cmdInjectError, ...a);
-    const einval = (msg: string) => ({ status: 234, out: '', err: `  Error: ${msg}\n` });
+    const einval = (msg: string) => ({ status: 234, out: '', err: `  Error: ${msg}\n\n` });
     expect(await run('-t', '-B', '1', 'namespace2.0')).toEqual(
       einval('status is invalid with inject or uninject'),
     );
@@ -119,21 +119,21 @@ describe('ndctl inject-error', () => {
     const usage = await run('-B', '1', '-n', '1');
     expect(usage.status).toBe(129);
     expect(usage.err).toMatch(
-      /^ {2}Error: specify a namespace to inject error to\n\n usage: ndctl inject-error <namespace>/,
+      /^ {2}Error: specify a namespace to inject error to\n\n\n usage: ndctl inject-error <namespace>/,
     );
     const extra = await run('-B', '1', '-n', '1', 'namespace2.0', 'namespace3.0');
     expect(extra.status).toBe(129);
-    expect(extra.err).toMatch(/^ {2}Error: unknown extra parameter "namespace3.0"\n\n usage:/);
+    expect(extra.err).toMatch(/^ {2}Error: unknown extra parameter "namespace3.0"\n\n\n usage:/);
     expect(injected(f, 'nfit_test.1')).toEqual([]);
   });
 
   it('fails ENXIO for an unknown (or filtered out) namespace and EINVAL past the namespace end', async () => {
     await using f = await bootTools();
-    const missing = { status: 250, out: '', err: '  Error: namespace9.9: no such namespace\n' };
+    const missing = { status: 250, out: '', err: '  Error: namespace9.9: no such namespace\n\n' };
     expect(await f.run(cmdInjectError, '-B', '1', '-n', '1', 'namespace9.9')).toEqual(missing);
     expect(await f.run(cmdInjectError, '-r', 'region3', '-B', '1', '-n', '1', 'namespace2.0')).toEqual({
       ...missing,
-      err: '  Error: namespace2.0: no such namespace\n',
+      err: '  Error: namespace2.0: no such namespace\n\n',
     });
     expect(await f.run(cmdInjectError, '-B', '65535', '-n', '2', 'namespace2.0')).toEqual(
       errOnly(
@@ -211,7 +211,7 @@ describe('ndctl clear-errors', () => {
     const u = await f.run(cmdClearErrors);
     expect(u.status).toBe(129);
     expect(u.err).toMatch(
-      /^ {2}Error: specify a namespace to clear errors for, or "all"\n\n usage: ndctl clear_errors/,
+      /^ {2}Error: specify a namespace to clear errors for, or "all"\n\n\n usage: ndctl clear_errors/,
     );
   });
 });

@@ -51,7 +51,7 @@ class ClearErrors {
   }
 
   error(message: string): void {
-    this.ctx.stderr(`  Error: ${message}`);
+    this.ctx.stderr(`  Error: ${message}\n`);
   }
 
   /** namespace.c's err(): counted, prefixed with the command name. */

@@ -77,7 +77,7 @@ interface InjectCtx {
 }
 
 /** error() of util/usage.c. */
-const error = (ctx: ToolContext, message: string) => ctx.stderr(`  Error: ${message}`);
+const error = (ctx: ToolContext, message: string) => ctx.stderr(`  Error: ${message}\n`);
 
 /** inject_init(): the operation and its block range from the options; -EINVAL (reported) when inconsistent. */
 function injectInit(ctx: ToolContext, o: Record<string, unknown>): InjectCtx | number {
