@@ -180,7 +180,7 @@ export async function runDemo(io: DaxsimIO, dir: string, argv: string[]): Promis
     await tool(ndctlMain, `ndctl list -N -r ${region}`);
     say(`\n# done. The platform stays in ${dir}; explore it with, for example:`);
     say('#   daxsim ndctl list -RNu          daxsim ndctl create-namespace -m devdax');
-    say('#   daxsim daxctl list -RD          daxsim ndctl inject-error <namespace> -B 8');
+    say('#   daxsim daxctl list -RD          daxsim ndctl inject-error <ns> -B 8 -n 1');
     say('#   daxsim platform show            daxsim platform reset');
     return 0;
   } catch (e) {

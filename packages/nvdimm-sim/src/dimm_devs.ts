@@ -15,7 +15,7 @@ import {
 export const DIMM_CMD_NAMES: Record<number, string> = {
   1: 'smart',
   2: 'smart_thresh',
-  3: 'dimm_flags',
+  3: 'flags',
   4: 'get_size',
   5: 'get_data',
   6: 'set_data',
