@@ -226,6 +226,40 @@ describe('an interrupted invocation', () => {
   });
 });
 
+describe('interrupted configuration', () => {
+  it('killed while it writes labels and info blocks, the platform boots and can be configured again', async () => {
+    using s = scratch();
+    daxsimJson(s.state, s.dir, ...sh('ndctl create-namespace -r region1 -m fsdax -a 4K -s 16M'));
+    let killed = 0;
+    for (let delay = 30; delay <= 140; delay += 10) {
+      const line =
+        delay % 20 === 0
+          ? 'ndctl create-namespace -f -e namespace1.0 -m devdax -a 4K'
+          : 'ndctl create-namespace -r region0 -m fsdax -a 4K -s 16M';
+      const child = daxsimSpawn(s.state, s.dir, ...sh(line));
+      const exited = new Promise<NodeJS.Signals | null>((r) =>
+        child.once('exit', (_code, signal) => r(signal)),
+      );
+      await new Promise((r) => setTimeout(r, delay));
+      child.kill('SIGKILL');
+      if ((await exited) === 'SIGKILL') killed++;
+      const listed = daxsim(s.state, s.dir, ...sh('ndctl list -N -i'));
+      expect(listed.status, `after killing '${line}' at ${delay} ms`).toBe(0);
+      const all = JSON.parse(listed.stdout || '[]') as NsJson[];
+      // every namespace the boot found is one the tools can report: a known mode, a size
+      for (const ns of [all].flat()) expect(['raw', 'fsdax', 'devdax']).toContain(ns.mode);
+    }
+    expect(killed).toBeGreaterThan(0);
+    expect(daxsim(s.state, s.dir, ...sh('ndctl destroy-namespace -f all')).status).toBe(0);
+    const fresh = daxsimJson(
+      s.state,
+      s.dir,
+      ...sh('ndctl create-namespace -r region1 -m devdax -a 4K -s 16M'),
+    );
+    expect(fresh).toMatchObject({ mode: 'devdax' });
+  });
+});
+
 describe('daxsim demo', () => {
   it('runs the device-dax scenario to the SIGBUS and leaves the platform to explore', () => {
     using s = scratch();
