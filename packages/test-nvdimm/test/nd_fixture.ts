@@ -1,16 +1,10 @@
-import { type DaxCore, daxModule } from '@daxsim/dax-core';
-import { type DaxPmem, daxPmemModule } from '@daxsim/dax-pmem';
-import { type DeviceDax, deviceDaxModule } from '@daxsim/device-dax';
+import type { DaxCore } from '@daxsim/dax-core';
+import type { DaxPmem } from '@daxsim/dax-pmem';
+import type { DeviceDax } from '@daxsim/device-dax';
 import { Kernel, type KernelOptions } from '@daxsim/kernel';
-import {
-  type AcpiNfit,
-  type Libnvdimm,
-  libnvdimmModule,
-  type NdPmem,
-  ndPmemModule,
-  nfitModule,
-} from '@daxsim/nvdimm-sim';
-import { makeNfitTestModule, type NfitTestMedia, type NfitTestModule } from '../src/nfit_test_module.js';
+import type { AcpiNfit, Libnvdimm, NdPmem } from '@daxsim/nvdimm-sim';
+import type { NfitTestMedia, NfitTestModule } from '../src/nfit_test_module.js';
+import { loadNfitTestStack, unloadNfitTestStack } from '../src/stack.js';
 
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
@@ -61,15 +55,10 @@ export async function bootNfitTest(
 ): Promise<NdStack> {
   const kernel = new Kernel(options);
   const baseline = leakCounts(kernel);
-  const m = kernel.modules;
-  const dax = await m.modprobe(daxModule);
-  const devdax = await m.modprobe(deviceDaxModule);
-  const nd = await m.modprobe(libnvdimmModule);
-  const nfit = await m.modprobe(nfitModule);
-  const pmem = await m.modprobe(ndPmemModule);
-  const daxPmem = await m.modprobe(daxPmemModule);
-  const nfitTest = await m.modprobe(makeNfitTestModule(media), params);
-  await nd.ndSynchronize();
+  const { dax, devdax, nd, nfit, pmem, daxPmem, nfitTest } = await loadNfitTestStack(kernel, {
+    media,
+    params,
+  });
   let down = false;
   const stack: NdStack = {
     kernel,
@@ -84,11 +73,7 @@ export async function bootNfitTest(
     async shutdown() {
       if (down) return;
       down = true;
-      for (const t of [...kernel.tasks.values()]) t.exit();
-      for (const name of ['nfit_test', 'dax_pmem', 'nd_pmem', 'nfit', 'libnvdimm', 'device_dax', 'dax'])
-        await m.rmmod(name);
-      await kernel.async.synchronizeFull();
-      await kernel.rcu.barrier();
+      await unloadNfitTestStack(kernel);
     },
     async [Symbol.asyncDispose]() {
       await stack.shutdown();
