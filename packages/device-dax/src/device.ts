@@ -157,7 +157,7 @@ export class DeviceDaxDriver {
     if (this.#kernel.faultInject.should('kzalloc')) return null;
     const region: DaxRegion = {
       id: regionId,
-      ida: new Ida(log, 'dax_region', this.#kernel.faultInject),
+      ida: new Ida(log, 'dax_region', this.#kernel.faultInject, this.#kernel.kmemleak),
       base: addr,
       kref: new Kref(log),
       dev: parent,

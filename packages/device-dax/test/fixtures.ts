@@ -20,9 +20,10 @@ export const GiB = 1024 * MiB;
 /**
  * A kernel with dax.ko and device_dax.ko loaded and a test-only parent device "dax_test.0", bound to a
  * test driver, on which tests build regions and dax devices (as dax_pmem does on an nd_dax device).
- * Disposing it unbinds the parent (devres tears the dax devices and region down), removes the bus, unloads
- * both modules and checks that everything the test created is gone: devices, regions, minors, dax inodes,
- * iomem resources, memremap mappings, cdevs, chrdev regions, devtmpfs inodes, sysfs nodes, live tasks.
+ * Disposing it unbinds the parent (devres tears the dax devices and region down) and checks with the kernel's
+ * leak tracker that everything the test built is gone (devices, references, minors and ids, dax inodes, iomem
+ * resources, memremap mappings, cdevs, sysfs and /dev nodes, tasks and files); then it removes the bus,
+ * unloads both modules and checks the kernel against its state from before the first modprobe.
  */
 export interface DevDaxFixture extends AsyncDisposable {
   kernel: Kernel;
@@ -46,17 +47,14 @@ export interface DevDaxFixture extends AsyncDisposable {
 export async function bootDevDax(params: { nr_dax?: number } = {}): Promise<DevDaxFixture> {
   const kernel = new Kernel();
   const core = kernel.driverCore;
-  const baseline = {
-    sysfsNodes: kernel.sysfs.nodeCount,
-    devtmpfsInodes: kernel.devtmpfs.inodes,
-    iomem: kernel.iomem.count,
-  };
+  const booted = kernel.kmemleak.baseline();
   const dax = await kernel.modules.modprobe(daxModule, params);
   const devdax = await kernel.modules.modprobe(deviceDaxModule);
   const bus: BusType = { name: 'dax_test' };
   core.busRegister(bus);
   const driver: DeviceDriver = { name: 'dax_test', bus, owner: null };
   await core.driverRegister(driver);
+  const ready = kernel.kmemleak.baseline();
   const parent = new Device({ name: 'dax_test.0', bus, release: () => {} });
   await core.deviceRegister(parent);
   const claimed: Resource[] = [];
@@ -95,44 +93,29 @@ export async function bootDevDax(params: { nr_dax?: number } = {}): Promise<DevD
       if (core.deviceIsBound(parent)) await core.deviceReleaseDriver(parent);
     },
     async [Symbol.asyncDispose]() {
-      for (const task of [...kernel.tasks.values()]) task.exit();
+      for (const task of [...kernel.tasks.values()]) {
+        task.exit();
+        kernel.reapTask(task);
+      }
       await fixture.unbind();
-      await core.deviceUnregister(parent);
-      await core.driverUnregister(driver);
-      core.busUnregister(bus);
       for (const res of claimed.splice(0)) kernel.iomem.releaseMemRegion(res.start, res.end - res.start + 1);
       await kernel.rcu.barrier();
-      const left = {
-        devdax: devdax.stats(),
-        dax: dax.stats(),
-        liveDevices: core.liveDeviceCount,
-        cdevs: kernel.chrdev.counts.cdevs,
-      };
-      await kernel.modules.rmmod('device_dax');
-      await kernel.modules.rmmod('dax');
-      const after = {
-        ...left,
-        regions: kernel.chrdev.counts.regions,
-        sysfsNodes: kernel.sysfs.nodeCount - baseline.sysfsNodes,
-        devtmpfsInodes: kernel.devtmpfs.inodes - baseline.devtmpfsInodes,
-        iomem: kernel.iomem.count - baseline.iomem,
-        memremaps: kernel.memremap.count,
-        warnings: kernel.log.warnings - fixture.expectedWarnings,
-      };
+      const stats = { devdax: devdax.stats(), dax: dax.stats() };
       const clean = {
         devdax: { regions: 0, devices: 0 },
         dax: { minors: 0, inodes: 0, hosts: 0, readers: 0 },
-        liveDevices: 0,
-        cdevs: 0,
-        regions: 0,
-        sysfsNodes: 0,
-        devtmpfsInodes: 0,
-        iomem: 0,
-        memremaps: 0,
-        warnings: 0,
       };
-      if (JSON.stringify(after) !== JSON.stringify(clean))
-        throw new Error(`leak after test: ${JSON.stringify(after)}\n${kernel.dmesg().join('\n')}`);
+      if (JSON.stringify(stats) !== JSON.stringify(clean))
+        throw new Error(`leak after test: ${JSON.stringify(stats)}\n${kernel.dmesg().join('\n')}`);
+      await core.deviceUnregister(parent);
+      // with the parent gone, everything the test built on it is gone
+      ready.assertClean({ expectedWarnings: fixture.expectedWarnings });
+      await core.driverUnregister(driver);
+      core.busUnregister(bus);
+      await kernel.modules.rmmod('device_dax');
+      await kernel.modules.rmmod('dax');
+      await kernel.rcu.barrier();
+      booted.assertClean({ expectedWarnings: fixture.expectedWarnings });
     },
   };
   return fixture;

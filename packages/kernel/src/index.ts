@@ -169,6 +169,13 @@ export { IDA_MAX, Ida } from './lib/idr.js';
 export { Kref } from './lib/kref.js';
 export { doPageFault, userAccess } from './mm/fault.js';
 export {
+  Kmemleak,
+  LeakBaseline,
+  type LeakCheckOptions,
+  type LeakDiff,
+  type LeakSnapshot,
+} from './mm/kmemleak.js';
+export {
   type FaultCounts,
   FaultEvents,
   handleMmFault,

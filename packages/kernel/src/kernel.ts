@@ -17,6 +17,7 @@ import { Printk, type PrintkOptions } from './kernel/printk.js';
 import { Rcu } from './kernel/rcu/tree.js';
 import { IORESOURCE_SYSTEM_RAM, ResourceTree } from './kernel/resource.js';
 import { FaultInject } from './lib/fault-inject.js';
+import { Kmemleak } from './mm/kmemleak.js';
 import { FaultEvents } from './mm/memory.js';
 import { Memremap } from './mm/memremap.js';
 import { PhysicalMemory } from './mm/physmem.js';
@@ -30,6 +31,8 @@ export class Kernel {
   readonly log: Printk;
   /** Fail points (failslab and friends) that allocation and registration sites consult. */
   readonly faultInject = new FaultInject();
+  /** Live-object counts and leak baselines (kmemleak's role): what a path left behind. */
+  readonly kmemleak: Kmemleak = new Kmemleak(this);
   /** kernel/async.c: async_schedule and async_synchronize_full. */
   readonly async: AsyncDomain;
   /** Classic RCU: call_rcu, synchronize_rcu, rcu_barrier. */
@@ -81,12 +84,13 @@ export class Kernel {
     this.block = new BlockLayer(this);
     this.physmem = new PhysicalMemory();
     this.#iomapWrap = new IomapWrap(this.log);
-    this.iomem = new ResourceTree(this.log, this.#iomapWrap);
+    this.iomem = new ResourceTree(this.log, this.#iomapWrap, this.faultInject);
     this.memremap = new Memremap(
       this.physmem,
       this.log,
       (phys, size) => this.iomem.regionIntersects(phys, size, IORESOURCE_SYSTEM_RAM),
       this.#iomapWrap,
+      this.faultInject,
     );
   }
 
@@ -97,6 +101,11 @@ export class Kernel {
    */
   setResourceRedirect(r: ResourceRedirect | null): void {
     this.#iomapWrap.redirect = r;
+  }
+
+  /** Regions requested inside redirected test resources and not yet released (for leak checks). */
+  get redirectedRequests(): number {
+    return this.#iomapWrap.liveRequests;
   }
 
   /** The redirect set by setResourceRedirect(), or null. */

@@ -87,6 +87,7 @@ describe('fail points in the kernel', () => {
   it("'cdev_add' fails with ENOMEM before the cdev is mapped or its parent pinned; argument errors come first", () => {
     const kernel = new Kernel();
     const devt = kernel.chrdev.allocChrdevRegion(0, 1, 'fi');
+    kernel.faultInject.reset();
     const before = footprint(kernel);
     let parentRefs = 0;
     const cdev = new Cdev();
@@ -251,13 +252,14 @@ describe('armNth sweep over a registration path', () => {
     const boot = () => {
       const kernel = new Kernel();
       const cls = kernel.driverCore.classCreate('toyclass');
-      const ida = new Ida(kernel.log, 'toy_ida', kernel.faultInject);
+      const ida = new Ida(kernel.log, 'toy_ida', kernel.faultInject, kernel.kmemleak);
       return { kernel, cls, ida };
     };
     const ref = boot();
     await registerAll(ref.kernel, ref.cls, ref.ida);
     const points = [...ref.kernel.faultInject.hits];
     expect(points).toEqual([
+      'register_chrdev_region',
       'cdev_add',
       'device_add',
       'sysfs_create_group',
@@ -268,10 +270,12 @@ describe('armNth sweep over a registration path', () => {
     for (let n = 1; n <= points.length; n++) {
       const { kernel, cls, ida } = boot();
       const before = footprint(kernel);
+      const baseline = kernel.kmemleak.baseline();
       kernel.faultInject.armNth(n);
       await expect(registerAll(kernel, cls, ida)).rejects.toMatchObject({ code: 'ENOMEM' });
       expect([n, kernel.faultInject.failed]).toEqual([n, [points[n - 1]]]);
       expect([n, footprint(kernel)]).toEqual([n, before]);
+      expect([n, baseline.diff()]).toEqual([n, []]);
       expect(ida.count).toBe(0);
       // the same path then succeeds, and a /dev node opens
       const { toy } = await registerAll(kernel, cls, ida);

@@ -32,24 +32,12 @@ export interface ToolFixture extends AsyncDisposable {
   json(cmd: ToolCommand, ...argv: string[]): Promise<unknown>;
 }
 
-function counts(k: Kernel) {
-  return {
-    sysfsNodes: k.sysfs.nodeCount,
-    devtmpfsInodes: k.devtmpfs.inodes,
-    iomem: k.iomem.count,
-    memremaps: k.memremap.count,
-    disks: k.block.counts.disks,
-    tasks: k.tasks.size,
-    liveDevices: k.driverCore.liveDeviceCount,
-  };
-}
-
 /** Boots the stack (over `media` when given, to reboot a machine) and returns the fixture. */
 export async function bootTools(
   o: { media?: NfitTestMedia; platforms?: NfitTestPlatformSpec[]; cwd?: string } = {},
 ): Promise<ToolFixture> {
   const kernel = new Kernel();
-  const baseline = counts(kernel);
+  const baseline = kernel.kmemleak.baseline();
   const stack = await loadNfitTestStack(kernel, { media: o.media, platforms: o.platforms });
   let out = '';
   let err = '';
@@ -83,11 +71,7 @@ export async function bootTools(
     },
     async [Symbol.asyncDispose]() {
       await unloadNfitTestStack(kernel);
-      const after = counts(kernel);
-      for (const [key, v] of Object.entries(baseline))
-        if (after[key as keyof typeof after] !== v)
-          throw new Error(`leak: ${key} ${v} -> ${after[key as keyof typeof after]}`);
-      if (kernel.log.warnings !== 0) throw new Error(`WARNs:\n${kernel.dmesg().join('\n')}`);
+      baseline.assertClean();
     },
   };
   return fixture;

@@ -98,7 +98,7 @@ export class NdBus {
   /** nvdimm_bus_init(): the nd bus type, the "ndctl" and "dimmctl" character devices and the "nd" class. */
   constructor(ctx: NdBusContext) {
     this.#ctx = ctx;
-    this.#busIda = new Ida(ctx.kernel.log, 'nd_ida', ctx.kernel.faultInject);
+    this.#busIda = new Ida(ctx.kernel.log, 'nd_ida', ctx.kernel.faultInject, ctx.kernel.kmemleak);
     this.busType = {
       name: 'nd',
       match: (dev, drv) => ((this.#ndDrivers.get(drv)?.type ?? 0) & (1 << toNdDeviceType(ctx, dev))) !== 0,
@@ -240,6 +240,8 @@ export class NdBus {
     owner: Module | null,
     groups: AttributeGroup[],
   ): Promise<NvdimmBus> {
+    if (this.#ctx.kernel.faultInject.should('nvdimm_bus_register'))
+      throw kerr('ENOMEM', 'nvdimm_bus_register');
     const id = this.#busIda.simpleGet(0, 0);
     const bus = new NvdimmBus(id, desc);
     bus.badrange = new Badrange();

@@ -164,6 +164,7 @@ export async function devmNsioEnable(nd: Libnvdimm, dev: Device, ns: NdNamespace
     );
     throw kerr('EBUSY', 'devm_nsio_enable');
   }
+  if (k.faultInject.should('badblocks_init')) throw kerr('ENOMEM', 'devm_nsio_enable');
   const bb = new Badblocks();
   badblocksPopulate(ns.region.bus.badrange, bb, ns.res.start, ns.size);
   const addr = k.memremap.devmMemremap(nd.core, dev, ns.res.start, ns.size, MEMREMAP_WB);

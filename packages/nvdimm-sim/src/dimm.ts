@@ -2,7 +2,7 @@
  * drivers/nvdimm/dimm.c: the nvdimm driver. Probe reads the DIMM's label area through the provider's
  * config-data commands and validates its index blocks; a DIMM without label commands is label-less.
  */
-import type { Device, Module } from '@daxsim/kernel';
+import { type Device, kerr, type Module } from '@daxsim/kernel';
 import { nvdimmInitConfigData, nvdimmInitNsarea, nvdimmSetConfigData } from './dimm_devs.js';
 import { LabelArea } from './label.js';
 import type { Libnvdimm } from './libnvdimm.js';
@@ -17,12 +17,16 @@ async function nvdimmProbe(nd: Libnvdimm, dev: Device): Promise<void> {
     nvdimm.ndd = new NvdimmDrvdata(nvdimm, null);
     return;
   }
+  if (nd.kernel.faultInject.should('nvdimm_init_config_data'))
+    throw kerr('ENOMEM', 'nvdimm_init_config_data');
   const data = nvdimmInitConfigData(nvdimm, size);
   const area = new LabelArea(
     {
       size,
       read: (offset, length) => data.slice(offset, offset + length),
       write: (offset, bytes) => {
+        if (nd.kernel.faultInject.should('nvdimm_set_config_data'))
+          throw kerr('ENOMEM', 'nvdimm_set_config_data');
         nvdimmSetConfigData(nvdimm, offset, bytes);
         data.set(bytes, offset);
       },

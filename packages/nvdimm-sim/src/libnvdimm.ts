@@ -4,7 +4,7 @@
  * kernel; its public methods are the module's exported symbols.
  */
 import type { AttributeGroup, Device, Kernel, ModuleContext, ModuleDefinition } from '@daxsim/kernel';
-import { Ida } from '@daxsim/kernel';
+import { Ida, kerr } from '@daxsim/kernel';
 import { NdBus } from './bus.js';
 import { ndIoctl } from './bus_ioctl.js';
 import { devmNsioEnable, type NsioAccess, nsioRwBytes, nvdimmNamespaceCommonProbe } from './claim.js';
@@ -59,8 +59,8 @@ export class Libnvdimm {
   constructor(ctx: ModuleContext<Record<string, never>>) {
     this.kernel = ctx.kernel;
     const inject = ctx.kernel.faultInject;
-    this.#dimmIda = new Ida(ctx.kernel.log, 'dimm_ida', inject);
-    this.#regionIda = new Ida(ctx.kernel.log, 'region_ida', inject);
+    this.#dimmIda = new Ida(ctx.kernel.log, 'dimm_ida', inject, ctx.kernel.kmemleak);
+    this.#regionIda = new Ida(ctx.kernel.log, 'region_ida', inject, ctx.kernel.kmemleak);
     this.ndBus = new NdBus({
       kernel: ctx.kernel,
       module: ctx.module,
@@ -212,6 +212,7 @@ export class Libnvdimm {
     cmdMask: number,
     extraGroups: AttributeGroup[] = [],
   ): Nvdimm {
+    if (this.kernel.faultInject.should('nvdimm_create')) throw kerr('ENOMEM', 'nvdimm_create');
     const id = this.#dimmIda.simpleGet(0, 0);
     const nvdimm = nvdimmCreate(
       bus,
@@ -232,6 +233,7 @@ export class Libnvdimm {
 
   /** nvdimm_pmem_region_create(): regionN on `bus`, registered asynchronously; it pins its DIMMs. */
   nvdimmPmemRegionCreate(bus: NvdimmBus, desc: NdRegionDesc): NdRegion {
+    if (this.kernel.faultInject.should('nd_region_create')) throw kerr('ENOMEM', 'nd_region_create');
     const id = this.#regionIda.simpleGet(0, 0);
     const mappings: NdMapping[] = desc.mappings.map((m, position) => ({ ...m, position }));
     const region = new NdRegion(
@@ -243,7 +245,7 @@ export class Libnvdimm {
       desc.interleaveCookie,
       desc.numaNode,
       desc.readOnly,
-      (name) => new Ida(this.kernel.log, `${name}_ida`, this.kernel.faultInject),
+      (name) => new Ida(this.kernel.log, `${name}_ida`, this.kernel.faultInject, this.kernel.kmemleak),
     );
     for (const m of mappings) this.core.getDevice(m.nvdimm.dev);
     region.dev.parent = bus.dev;

@@ -52,6 +52,7 @@ export function ndPfnAlloc(
   ns: NdNamespace | null,
 ): NdPfn | null {
   const ida = dax ? region.daxIda : region.pfnIda;
+  if (nd.kernel.faultInject.should(dax ? 'nd_dax_alloc' : 'nd_pfn_alloc')) return null;
   let id: number;
   try {
     id = ida.simpleGet(0, 0);

@@ -24,6 +24,8 @@ export function ndRegionCreateNsSeed(nd: Libnvdimm, region: NdRegion): void {
   if (!region.labelled) return;
   let id: number;
   try {
+    if (nd.kernel.faultInject.should('nd_namespace_pmem_create'))
+      throw kerr('ENOMEM', 'nd_namespace_pmem_create');
     id = region.nsIda.simpleGet(0, 0);
   } catch {
     region.nsSeed = null;
@@ -54,6 +56,7 @@ async function ndRegionProbe(nd: Libnvdimm, dev: Device): Promise<void> {
       nd.core.devErr(dev, `${m.nvdimm.dev.name}: is disabled, failing probe`);
       throw kerr('ENXIO', 'nd_region_probe');
     }
+  if (nd.kernel.faultInject.should('badblocks_init')) throw kerr('ENODEV', 'nd_region_probe');
   regionBadblocksPopulate(region);
   let namespaces: NdNamespace[];
   if (!region.labelled) namespaces = [createNamespaceIo(region)];

@@ -53,7 +53,7 @@ describe('bootNd', () => {
   it('fails its dispose on a leaked resource or an unexpected WARN', async () => {
     const s = await bootNd();
     s.kernel.iomem.requestMemRegion(0x1000, 0x1000, 'leak');
-    await expect(s[Symbol.asyncDispose]()).rejects.toThrow(/leak check: iomem 0 -> 1/);
+    await expect(s[Symbol.asyncDispose]()).rejects.toThrow(/leak check: iomem resources 0 -> 1/);
     const t = await bootNd();
     t.kernel.log.warn(true, 'test', 'provoked');
     await expect(t[Symbol.asyncDispose]()).rejects.toThrow(/warnings 0 -> 1/);

@@ -225,21 +225,6 @@ export class TestFirmware implements NfitFirmware {
   }
 }
 
-/** The counts that must return to their values from before modprobe once everything is unloaded. */
-export function leakCounts(k: Kernel) {
-  return {
-    sysfsNodes: k.sysfs.nodeCount,
-    devtmpfsInodes: k.devtmpfs.inodes,
-    iomem: k.iomem.count,
-    memremaps: k.memremap.count,
-    pgmaps: k.memremap.pgmapCount,
-    liveDevices: k.driverCore.liveDeviceCount,
-    block: JSON.stringify(k.block.counts),
-    pendingAsync: k.async.pending,
-    warnings: k.log.warnings,
-  };
-}
-
 export interface NdTestStack extends AsyncDisposable {
   kernel: Kernel;
   dax: DaxCore;
@@ -272,7 +257,7 @@ export async function bootNd(
   for (const spa of nvdimms.platform.spas)
     kernel.physmem.attach(spa.base, spa.size, nvdimms.media.get(spa.base)!);
   for (const e of nvdimms.errors) kernel.physmem.poison(e.address, e.length);
-  const baseline = leakCounts(kernel);
+  const baseline = kernel.kmemleak.baseline();
   const m = kernel.modules;
   const dax = await m.modprobe(daxModule);
   const nd = await m.modprobe(libnvdimmModule);
@@ -310,15 +295,7 @@ export async function bootNd(
     },
     async [Symbol.asyncDispose]() {
       await stack.shutdown();
-      const after = leakCounts(kernel);
-      const expected = { ...baseline, warnings: stack.expectedWarnings };
-      const diff = Object.entries(expected).filter(([k, v]) => after[k as keyof typeof after] !== v);
-      if (diff.length > 0)
-        throw new Error(
-          `leak check: ${diff.map(([k, v]) => `${k} ${v} -> ${after[k as keyof typeof after]}`).join(', ')}\n${kernel
-            .dmesg()
-            .join('\n')}`,
-        );
+      baseline.assertClean({ expectedWarnings: stack.expectedWarnings });
     },
   };
   return stack;

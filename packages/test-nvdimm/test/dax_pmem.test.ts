@@ -472,9 +472,12 @@ it('every fail point the bind of a configured dax seed reaches ends in a clean f
   }
   console.log(`dax_pmem bind: ${outcomes.length} fail points covered:\n  ${outcomes.join('\n  ')}`);
   expect(outcomes).toEqual([
-    // devm_nsio_enable: devm_memremap of the namespace for the info block
+    // devm_nsio_enable: the namespace's range, its badblocks, the devm_memremap for the info block
+    'request_region: unbound',
+    'badblocks_init: unbound',
     'devm_add_action: unbound',
-    // dax_pmem_probe after devm_request_mem_region
+    // dax_pmem_probe: devm_request_mem_region of the whole namespace, then its own allocation
+    'request_region: unbound',
     'kzalloc: unbound',
     // devm_memremap_pages (redirected to devm_memremap on nfit_test)
     'devm_add_action: unbound',
@@ -492,7 +495,9 @@ it('every fail point the bind of a configured dax seed reaches ends in a clean f
     'sysfs_create_group: unbound',
     'devm_add_action: unbound',
     // nd_region_notify_driver_action: a new dax seed and a new namespace seed, registered asynchronously
+    'nd_dax_alloc: bound, nd_region region0: failed to create dax namespace',
     'ida_simple_get: bound, nd_region region0: failed to create dax namespace',
+    'nd_namespace_pmem_create: bound, nd_region region0: failed to create pmem namespace',
     'ida_simple_get: bound, nd_region region0: failed to create pmem namespace',
     'device_add: bound',
     'sysfs_create_group: bound',

@@ -26,24 +26,6 @@ export interface NdStack extends AsyncDisposable {
   shutdown(): Promise<void>;
 }
 
-/** Counts that must return to their boot values once every module is unloaded. */
-export function leakCounts(kernel: Kernel) {
-  return {
-    sysfsNodes: kernel.sysfs.nodeCount,
-    devtmpfsInodes: kernel.devtmpfs.inodes,
-    iomem: kernel.iomem.count,
-    memremaps: kernel.memremap.count,
-    pgmaps: kernel.memremap.pgmapCount,
-    disks: kernel.block.counts.disks,
-    diskMinors: kernel.block.counts.minors,
-    bdevs: kernel.block.counts.bdevs,
-    tasks: kernel.tasks.size,
-    liveDevices: kernel.driverCore.liveDeviceCount,
-    pendingAsync: kernel.async.pending,
-    allocated: kernel.physmem.allocatedBytes,
-  };
-}
-
 /**
  * Boots a kernel and modprobes dax, device_dax, libnvdimm, nfit, nd_pmem, dax_pmem and nfit_test (over `media`,
  * to reboot a machine whose labels and data a previous stack wrote).
@@ -54,7 +36,7 @@ export async function bootNfitTest(
   options: KernelOptions = {},
 ): Promise<NdStack> {
   const kernel = new Kernel(options);
-  const baseline = leakCounts(kernel);
+  const baseline = kernel.kmemleak.baseline();
   const { dax, devdax, nd, nfit, pmem, daxPmem, nfitTest } = await loadNfitTestStack(kernel, {
     media,
     params,
@@ -77,13 +59,7 @@ export async function bootNfitTest(
     },
     async [Symbol.asyncDispose]() {
       await stack.shutdown();
-      const after = leakCounts(kernel);
-      const warnings = kernel.log.warnings;
-      if (warnings !== stack.expectedWarnings)
-        throw new Error(`unexpected WARNs (${warnings}):\n${kernel.dmesg().join('\n')}`);
-      for (const [k, v] of Object.entries(baseline))
-        if (after[k as keyof typeof after] !== v && k !== 'allocated')
-          throw new Error(`leak: ${k} ${v} -> ${after[k as keyof typeof after]}`);
+      baseline.assertClean({ expectedWarnings: stack.expectedWarnings });
     },
   };
   return stack;

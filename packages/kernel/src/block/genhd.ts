@@ -135,7 +135,7 @@ export class BlockLayer {
 
   constructor(kernel: Kernel) {
     this.#kernel = kernel;
-    this.#extDevt = new Ida(kernel.log, 'ext_devt_idr', kernel.faultInject);
+    this.#extDevt = new Ida(kernel.log, 'ext_devt_idr', kernel.faultInject, kernel.kmemleak);
     this.blockClass = { name: 'block', devKobj: kernel.driverCore.sysfsDevBlockKobj };
     kernel.driverCore.classRegister(this.blockClass);
     this.#blockDepr = new Kobject('block').init(kernel.log, () => {});

@@ -80,6 +80,7 @@ export class CharDevices {
    */
   allocChrdevRegion(baseminor: number, count: number, name: string): number {
     this.#checkRange(baseminor, count, 'alloc_chrdev_region');
+    if (this.#inject?.should('register_chrdev_region')) throw kerr('ENOMEM', 'alloc_chrdev_region');
     for (let ma = CHRDEV_MAJOR_MAX - 1; ma > 0; ma--) {
       if (this.#regions.some((r) => r.major === ma)) continue;
       this.#regions.push({ major: ma, baseminor, count, name });
@@ -94,6 +95,7 @@ export class CharDevices {
     const ma = major(from);
     const mi = minor(from);
     this.#checkRange(mi, count, 'register_chrdev_region');
+    if (this.#inject?.should('register_chrdev_region')) throw kerr('ENOMEM', 'register_chrdev_region');
     if (this.#regions.some((r) => r.major === ma && mi < r.baseminor + r.count && r.baseminor < mi + count))
       throw kerr('EBUSY', 'register_chrdev_region');
     this.#regions.push({ major: ma, baseminor: mi, count, name });

@@ -75,6 +75,20 @@ export class Filesystems {
     return this.#mounts.size;
   }
 
+  /** Inodes (in use or cached) of every live kernel mount, for leak checks. */
+  get inodes(): number {
+    let n = 0;
+    for (const mnt of this.#mounts) n += mnt.sb.inodes.size;
+    return n;
+  }
+
+  /** The sum of i_count over the inodes of every live kernel mount, for leak checks. */
+  get inodeRefs(): number {
+    let n = 0;
+    for (const mnt of this.#mounts) for (const inode of mnt.sb.inodes) n += inode.count;
+    return n;
+  }
+
   /** The text of /proc/filesystems. */
   procFilesystems(): string {
     return [...this.#types.values()].map((t) => `${t.requiresDev ? '' : 'nodev'}\t${t.name}\n`).join('');

@@ -33,6 +33,11 @@ export class Task {
     this.mm = new MmStruct(kernel.physmem, kernel.faultEvents, comm);
   }
 
+  /** Descriptors open in this task's table. */
+  get openFiles(): number {
+    return this.#files.size;
+  }
+
   /** open(2): a new descriptor, the lowest free one. */
   open(path: string, flags = O_RDWR): number {
     this.#alive('open');

@@ -43,6 +43,7 @@ export class IomapWrap {
   /** iomap_head's first entry: set by nfit_test_setup(), null after nfit_test_teardown(). */
   redirect: ResourceRedirect | null = null;
   readonly #log: Printk;
+  #live = 0;
 
   constructor(log: Printk) {
     this.#log = log;
@@ -94,6 +95,7 @@ export class IomapWrap {
         throw e;
       }
     }
+    this.#live++;
     this.#log.debug(`${fn}: ${resourceString(res)}`);
     return res;
   }
@@ -108,6 +110,7 @@ export class IomapWrap {
     if (nfitRes === null) return false;
     const i = nfitRes.requests.findIndex((req) => req.start === start);
     const res = i < 0 ? null : nfitRes.requests.splice(i, 1)[0]!;
+    if (res !== null) this.#live--;
     this.#log.warn(
       res === null || resourceSize(res) !== n,
       'tools/testing/nvdimm/test/iomap.c:nfit_test_release_region',
@@ -116,7 +119,11 @@ export class IomapWrap {
     return true;
   }
 
-  /** nfit_devres_release(): releases a devm request; WARN_ON when its test resource is gone. */
+  /** Requests recorded on test resources and not yet released, for leak checks. */
+  get liveRequests(): number {
+    return this.#live;
+  }
+
   /** __wrap___devm_release_region(): releases `dev`'s devm request of [start, start+n) on a test resource. */
   devmRelease(dev: Device, start: number, n: number): Promise<boolean> {
     return devresRelease(
@@ -126,6 +133,7 @@ export class IomapWrap {
     );
   }
 
+  /** nfit_devres_release(): releases a devm request; WARN_ON when its test resource is gone. */
   devresRelease(res: Resource): void {
     this.#log.warn(
       !this.releaseRegion(res.start, resourceSize(res)),

@@ -196,6 +196,13 @@ export class ModuleLoader {
     mod.refcnt--;
   }
 
+  /** The sum of every loaded module's reference count (module_refcount()), for leak checks. */
+  get refs(): number {
+    let n = 0;
+    for (const m of this.#loaded.values()) n += m.refcnt;
+    return n;
+  }
+
   /** Names of loaded modules, most recently loaded first (lsmod order). */
   list(): string[] {
     return [...this.#loaded.keys()].reverse();

@@ -6,6 +6,7 @@
 import type { Device } from '../drivers/base/core.js';
 import { devmAddAction, devresRelease } from '../drivers/base/devres.js';
 import { kerr } from '../errno.js';
+import type { FaultInject } from '../lib/fault-inject.js';
 import type { IomapWrap } from './iomap_wrap.js';
 import type { Printk } from './printk.js';
 
@@ -138,11 +139,16 @@ export class ResourceTree {
   });
   readonly #log: Printk;
   readonly #wrap: IomapWrap | null;
+  readonly #inject: FaultInject | null;
 
-  /** `wrap`: the nfit_test redirection this kernel's resource functions are linked against, if any. */
-  constructor(log: Printk, wrap: IomapWrap | null = null) {
+  /**
+   * `wrap`: the nfit_test redirection this kernel's resource functions are linked against, if any; `inject`:
+   * consulted at 'request_region', the allocation of the new resource (or of nfit_test's request record).
+   */
+  constructor(log: Printk, wrap: IomapWrap | null = null, inject: FaultInject | null = null) {
     this.#log = log;
     this.#wrap = wrap;
+    this.#inject = inject;
   }
 
   /**
@@ -264,6 +270,7 @@ export class ResourceTree {
    */
   requestRegion(parent: Resource, start: number, n: number, name: string, flags = 0): Resource | null {
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(n)) return null;
+    if (this.#inject?.should('request_region')) return null;
     const wrap = parent === this.iomemResource ? this.#wrap : null;
     const nfitRes = wrap?.getNfitRes(start) ?? null;
     if (wrap && nfitRes) return wrap.requestRegion(null, nfitRes, parent, start, n, name, flags);
@@ -326,7 +333,10 @@ export class ResourceTree {
   devmRequestRegion(dev: Device, parent: Resource, start: number, n: number, name: string): Resource | null {
     const wrap = parent === this.iomemResource ? this.#wrap : null;
     const nfitRes = Number.isSafeInteger(start) && Number.isSafeInteger(n) ? wrap?.getNfitRes(start) : null;
-    if (wrap && nfitRes) return wrap.requestRegion(dev, nfitRes, parent, start, n, name, 0);
+    if (wrap && nfitRes) {
+      if (this.#inject?.should('request_region')) return null;
+      return wrap.requestRegion(dev, nfitRes, parent, start, n, name, 0);
+    }
     const res = this.requestRegion(parent, start, n, name);
     if (res === null) return null;
     const dr: RegionDevres = { tree: this, parent, start, n };

@@ -8,6 +8,7 @@
  */
 import { kerr } from '../errno.js';
 import type { Printk } from '../kernel/printk.js';
+import type { Kmemleak } from '../mm/kmemleak.js';
 import type { FaultInject } from './fault-inject.js';
 
 /** One past the largest id an IDA hands out: ids are 0..0x7fffffff (INT_MAX). */
@@ -75,14 +76,20 @@ export class Ida {
   readonly #path: IdaNode[] = [];
   readonly #slot = new Int32Array(MAX_HEIGHT + 1);
 
-  /** DEFINE_IDA() / ida_init(): an empty IDA. */
   readonly #inject: FaultInject | null;
+  readonly #leaks: Kmemleak | null;
+  readonly #kind: string;
 
-  /** `inject`, when given, is consulted at 'ida_simple_get' (the kernel's preallocation can fail with ENOMEM). */
-  constructor(log: Printk, name = 'ida', inject: FaultInject | null = null) {
+  /**
+   * DEFINE_IDA() / ida_init(): an empty IDA. `inject`, when given, is consulted at 'ida_simple_get' (the
+   * kernel's preallocation can fail with ENOMEM); `leaks`, when given, counts its live ids as `ids <name>`.
+   */
+  constructor(log: Printk, name = 'ida', inject: FaultInject | null = null, leaks: Kmemleak | null = null) {
     this.#log = log;
     this.name = name;
     this.#inject = inject;
+    this.#leaks = leaks;
+    this.#kind = `ids ${name}`;
   }
 
   /**
@@ -137,6 +144,7 @@ export class Ida {
 
   /** ida_destroy(): frees every id and all the memory behind them; the IDA stays usable. */
   destroy(): void {
+    this.#leaks?.track(this.#kind, -this.#count);
     this.#root = undefined;
     this.#height = 0;
     this.#count = 0;
@@ -193,6 +201,7 @@ export class Ida {
     leaf.words[w] = leaf.words[w]! | (1 << (off & 31));
     leaf.used++;
     this.#count++;
+    this.#leaks?.track(this.#kind, 1);
     if (leaf.words[w] !== FULL) return;
     leaf.full |= 1 << w;
     if (leaf.full !== FULL) return;
@@ -228,6 +237,7 @@ export class Ida {
     leaf.words[w] = word & ~bit;
     leaf.used--;
     this.#count--;
+    this.#leaks?.track(this.#kind, -1);
     if (word === FULL) {
       const wasFull = leaf.full === FULL;
       leaf.full &= ~(1 << w);

@@ -15,6 +15,7 @@ import { PAGE_SIZE } from '../include/pfn_t.js';
 import type { IomapWrap } from '../kernel/iomap_wrap.js';
 import { KERN_ALERT, type Printk } from '../kernel/printk.js';
 import { type RegionIntersects, Resource, resourceString } from '../kernel/resource.js';
+import type { FaultInject } from '../lib/fault-inject.js';
 import { MemoryHotplug, SECTION_SIZE } from './memory_hotplug.js';
 import type { PhysicalMemory } from './physmem.js';
 import { PHYS_ADDR_MAX } from './physmem.js';
@@ -114,17 +115,21 @@ export class Memremap {
   /** pgmap_radix: live pgmaps, by pfn. */
   readonly #pgmaps: PageMap[] = [];
   readonly #hotplug: MemoryHotplug;
+  readonly #inject: FaultInject | null;
 
   /**
    * `ramIntersects` is region_intersects() against System RAM; `wrap` the nfit_test redirection this
-   * kernel's memremap functions are linked against, if any.
+   * kernel's memremap functions are linked against, if any; `inject` is consulted at 'memremap' (the
+   * ioremap behind a mapping of non-RAM) and 'devm_memremap_pages' (its page_map allocation).
    */
   constructor(
     mem: PhysicalMemory,
     log: Printk,
     ramIntersects: (phys: number, size: number) => RegionIntersects,
     wrap: IomapWrap | null = null,
+    inject: FaultInject | null = null,
   ) {
+    this.#inject = inject;
     this.#mem = mem;
     this.#log = log;
     this.#ramIntersects = ramIntersects;
@@ -160,6 +165,7 @@ export class Memremap {
       )
     )
       return null;
+    if (isRam !== 'REGION_INTERSECTS' && this.#inject?.should('memremap')) return null;
     return this.#map(offset, size);
   }
 
@@ -227,6 +233,7 @@ export class Memremap {
       }
       if (isRam === 'REGION_INTERSECTS') return KERNEL_VA_OFFSET + start;
     }
+    if (this.#inject?.should(op)) throw kerr('ENOMEM', op);
     for (const [pfn, pages] of orderChunks(pm.pfnStart, pm.pfnEnd - pm.pfnStart)) {
       const dup = this.#findPgmap(pfn);
       if (dup !== null) {
