@@ -341,48 +341,55 @@ export class AcpiNfit {
       busDsmMask: dsms.dsmMask,
     };
     this.#descs.add(desc);
-    const byHandle = new Map(platform.dimms.map((d) => [d.handle, d]));
-    for (const d of platform.dimms) {
-      const cmdMask = (1 << ND_CMD_SMART) | (d.labelSize > 0 ? DIMM_LABEL_CMDS : 0);
-      desc.dimms.set(
-        d.handle,
-        nd.nvdimmCreate(
-          bus,
-          { handle: d.handle, physId: d.physId, serial: d.serial, flags: d.flags },
-          cmdMask,
-          this.#dimmGroups(d),
-        ),
-      );
-    }
-    await nd.ndSynchronize();
-    for (const spa of platform.spas) {
-      const res = new Resource({
-        name: 'Persistent Memory',
-        start: spa.base,
-        end: spa.base + spa.size - 1,
-        flags: IORESOURCE_MEM,
-        desc: IORES_DESC_PERSISTENT_MEMORY,
-      });
-      this.#kernel.iomem.insertResource(this.#kernel.iomem.iomemResource, res);
-      desc.resources.push(res);
-      const mappings = spa.mappings.map((m) => {
-        const nvdimm = desc.dimms.get(m.handle);
-        if (nvdimm === undefined) throw kerr('EINVAL', 'acpi_nfit_register_region');
-        return { nvdimm, start: m.dpa, size: m.size };
-      });
-      desc.regions.push(
-        nd.nvdimmPmemRegionCreate(bus, {
+    // acpi_nfit_init() registers acpi_nfit_unregister as a devres action right after the bus: a failure from
+    // here on takes the bus (with every device below it) and the inserted resources down again
+    try {
+      const byHandle = new Map(platform.dimms.map((d) => [d.handle, d]));
+      for (const d of platform.dimms) {
+        const cmdMask = (1 << ND_CMD_SMART) | (d.labelSize > 0 ? DIMM_LABEL_CMDS : 0);
+        desc.dimms.set(
+          d.handle,
+          nd.nvdimmCreate(
+            bus,
+            { handle: d.handle, physId: d.physId, serial: d.serial, flags: d.flags },
+            cmdMask,
+            this.#dimmGroups(d),
+          ),
+        );
+      }
+      await nd.ndSynchronize();
+      for (const spa of platform.spas) {
+        const res = new Resource({
+          name: 'Persistent Memory',
           start: spa.base,
-          size: spa.size,
-          mappings,
-          interleaveCookie: mappings.length > 0 ? interleaveSetCookie(spa, byHandle) : 0n,
-          numaNode: spa.numaNode ?? 0,
-          readOnly: spa.readOnly === true || spa.type === 'vcd',
-        }),
-      );
+          end: spa.base + spa.size - 1,
+          flags: IORESOURCE_MEM,
+          desc: IORES_DESC_PERSISTENT_MEMORY,
+        });
+        this.#kernel.iomem.insertResource(this.#kernel.iomem.iomemResource, res);
+        desc.resources.push(res);
+        const mappings = spa.mappings.map((m) => {
+          const nvdimm = desc.dimms.get(m.handle);
+          if (nvdimm === undefined) throw kerr('EINVAL', 'acpi_nfit_register_region');
+          return { nvdimm, start: m.dpa, size: m.size };
+        });
+        desc.regions.push(
+          nd.nvdimmPmemRegionCreate(bus, {
+            start: spa.base,
+            size: spa.size,
+            mappings,
+            interleaveCookie: mappings.length > 0 ? interleaveSetCookie(spa, byHandle) : 0n,
+            numaNode: spa.numaNode ?? 0,
+            readOnly: spa.readOnly === true || spa.type === 'vcd',
+          }),
+        );
+      }
+      await nd.ndSynchronize();
+      await this.acpiNfitArsRescan(desc);
+    } catch (e) {
+      await this.acpiNfitUnregister(desc);
+      throw e;
     }
-    await nd.ndSynchronize();
-    await this.acpiNfitArsRescan(desc);
     return desc;
   }
 

@@ -161,6 +161,17 @@ export async function reconfigureNamespace(
   const uuid = attr(k, ns, 'uuid');
   const name = attr(k, ns, 'alt_name');
   await destroyNamespace(k, ns);
-  const seed = k.sysfs.exists(`${ND}/${ns}`) && Number(attr(k, ns, 'size')) === 0 ? ns : undefined;
-  return createNamespace(k, region, { size, uuid, name, ...o }, seed);
+  await waitProbe(k);
+  return createNamespace(k, region, { size, uuid, name, ...o }, regionGetNamespace(k, region));
+}
+
+/**
+ * ndctl's region_get_namespace(): the region's namespace 0 while it is idle (no size, no driver), else the
+ * namespace seed. A namespace emptied by destroy is deleted asynchronously unless it is namespace 0 or the seed.
+ */
+export function regionGetNamespace(k: Kernel, region: string): string {
+  const ns0 = `namespace${region.slice('region'.length)}.0`;
+  if (k.sysfs.exists(`${ND}/${ns0}`) && Number(attr(k, ns0, 'size')) === 0 && driverOf(k, ns0) === null)
+    return ns0;
+  return attr(k, region, 'namespace_seed');
 }
