@@ -323,14 +323,15 @@ const nfitTestLoadPath = (): SweepPath<{ kernel: Kernel; expectedWarnings: numbe
   async prepare() {
     const kernel = new Kernel();
     const booted = kernel.kmemleak.baseline();
-    return {
+    const ctx = {
       kernel,
       expectedWarnings: 0,
       async [Symbol.asyncDispose]() {
         await unloadNfitTestStack(kernel);
-        booted.assertClean({ expectedWarnings: this.expectedWarnings });
+        booted.assertClean({ expectedWarnings: ctx.expectedWarnings });
       },
     };
+    return ctx;
   },
   async run(ctx) {
     await loadNfitTestStack(ctx.kernel);

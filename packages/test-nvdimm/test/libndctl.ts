@@ -171,7 +171,10 @@ export async function reconfigureNamespace(
  */
 export function regionGetNamespace(k: Kernel, region: string): string {
   const ns0 = `namespace${region.slice('region'.length)}.0`;
-  if (k.sysfs.exists(`${ND}/${ns0}`) && Number(attr(k, ns0, 'size')) === 0 && driverOf(k, ns0) === null)
-    return ns0;
-  return attr(k, region, 'namespace_seed');
+  const idle =
+    k.sysfs.exists(`${ND}/${ns0}`) &&
+    Number(attr(k, ns0, 'size')) === 0 &&
+    driverOf(k, ns0) === null &&
+    holder(k, ns0) === null;
+  return idle ? ns0 : attr(k, region, 'namespace_seed');
 }
