@@ -1,6 +1,7 @@
 /**
  * drivers/nvdimm/dimm.c: the nvdimm driver. Probe reads the DIMM's label area through the provider's
- * config-data commands and validates its index blocks; a DIMM without label commands is label-less.
+ * config-data commands, validates its index blocks and reserves the active labels' DPA ranges (EBUSY when two
+ * collide); a DIMM without label commands is label-less.
  */
 import { type Device, kerr, type Module } from '@daxsim/kernel';
 import { nvdimmInitConfigData, nvdimmInitNsarea, nvdimmSetConfigData } from './dimm_devs.js';
@@ -8,7 +9,10 @@ import { LabelArea } from './label.js';
 import type { Libnvdimm } from './libnvdimm.js';
 import { ND_DRIVER_DIMM, type NdDeviceDriver, NvdimmDrvdata } from './nd.js';
 
-/** nvdimm_probe(): ndd with the label area cached, or a probe failure with the firmware's errno. */
+/**
+ * nvdimm_probe(): ndd with the label area cached, or a probe failure with the firmware's errno, or EBUSY from
+ * nd_label_reserve_dpa() when the current labels' DPA ranges overlap.
+ */
 async function nvdimmProbe(nd: Libnvdimm, dev: Device): Promise<void> {
   const nvdimm = nd.toNvdimm(dev);
   const size = nvdimmInitNsarea(nvdimm);
@@ -34,6 +38,7 @@ async function nvdimmProbe(nd: Libnvdimm, dev: Device): Promise<void> {
     { dbg: (msg) => nd.core.devDbg(dev, msg) },
   );
   if (area.validate().index < 0) nd.core.devDbg(dev, 'no valid label index');
+  else area.reserveDpa();
   nd.core.devDbg(dev, `config data size: ${size}`);
   nvdimm.ndd = new NvdimmDrvdata(nvdimm, area);
 }

@@ -322,6 +322,28 @@ function testBitLe(bitmap: Uint8Array, bit: number): boolean {
   return byte !== undefined && (byte & (1 << (bit & 7))) !== 0;
 }
 
+/**
+ * nd_label_reserve_dpa(): what the DIMM probe does with the active labels before it succeeds: each label's
+ * range [dpa, dpa + rawsize) is requested, in slot order, from the DIMM's DPA space (all of u64) as a busy
+ * region. EBUSY (thrown) when a range overlaps an earlier label's or wraps (rawsize 0 at a nonzero dpa).
+ */
+export function ndLabelReserveDpa(
+  labels: ReadonlyArray<{ dpa: number | bigint; rawsize: number | bigint }>,
+): void {
+  const u64Max = (1n << 64n) - 1n;
+  const taken: Array<{ start: bigint; end: bigint }> = [];
+  for (const label of labels) {
+    const start = BigInt(label.dpa);
+    const end = (start + BigInt(label.rawsize) - 1n) & u64Max;
+    if (end < start) throw kerr('EBUSY', 'nd_label_reserve_dpa');
+    taken.push({ start, end });
+  }
+  // the later of two overlapping labels is refused, whatever the order: any overlap fails the reservation
+  taken.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  for (let i = 1; i < taken.length; i++)
+    if (taken[i]!.start <= taken[i - 1]!.end) throw kerr('EBUSY', 'nd_label_reserve_dpa');
+}
+
 /** The slots whose free bit is clear (for_each_clear_bit_le over nslot bits): the active labels' slots. */
 export function ndLabelActiveSlots(free: Uint8Array, nslot: number): number[] {
   const out: number[] = [];
@@ -534,6 +556,25 @@ export class LabelArea {
       out.push(label);
     }
     return out;
+  }
+
+  /**
+   * nd_label_reserve_dpa() as the DIMM probe runs it: the DPA ranges of every active slot slot_valid() accepts,
+   * u64 values beyond Number.MAX_SAFE_INTEGER included (labels() leaves those out). EBUSY (thrown) on a
+   * collision; nothing to do without a current index.
+   */
+  reserveDpa(): void {
+    const cur = this.indexBlock(this.nsCurrent);
+    if (cur === null) return;
+    const ranges: Array<{ dpa: bigint; rawsize: bigint }> = [];
+    for (const slot of ndLabelActiveSlots(cur.subarray(IX.free), viewOf(cur).getUint32(IX.nslot, true))) {
+      const v = viewOf(this.labelBytes(slot));
+      const dpa = v.getBigUint64(LB.dpa, true);
+      const rawsize = v.getBigUint64(LB.rawsize, true);
+      if (v.getUint32(LB.slot, true) !== slot || (dpa | rawsize) % BigInt(SZ_4K) !== 0n) continue;
+      ranges.push({ dpa, rawsize });
+    }
+    ndLabelReserveDpa(ranges);
   }
 
   /** nd_label_active_count(). */

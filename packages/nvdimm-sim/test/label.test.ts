@@ -23,6 +23,7 @@ import {
   ndLabelGenId,
   ndLabelNextNsindex,
   ndLabelNfree,
+  ndLabelReserveDpa,
   ndLabelValidate,
   ndNamespaceIndexChecksum,
   nvdimmNumLabelSlots,
@@ -30,6 +31,7 @@ import {
   sizeofNamespaceIndex,
   slotValid,
 } from '../src/label.js';
+import { bootNd, driverOf, MiB, TestNvdimms } from './platform.js';
 
 const SZ_128K = 128 * 1024;
 
@@ -599,5 +601,66 @@ describe('LabelArea: updates', () => {
     expect(area.labels()).toEqual([]);
     expect(onMedia(s)).toEqual([]);
     expect(area.current).toBe(0);
+  });
+});
+
+describe('nd_label_reserve_dpa (found by the label-area fuzz)', () => {
+  const range = (dpa: number, rawsize: number) => ({ dpa, rawsize });
+  const busy = expect.objectContaining({ code: 'EBUSY', syscall: 'nd_label_reserve_dpa' });
+
+  it('reserves disjoint ranges, touching ones included, in any order', () => {
+    expect(() => ndLabelReserveDpa([])).not.toThrow();
+    expect(() =>
+      ndLabelReserveDpa([range(8 * MiB, MiB), range(0, 4 * MiB), range(4 * MiB, 4 * MiB)]),
+    ).not.toThrow();
+  });
+
+  it('EBUSY when two labels overlap, even by one page or with the same uuid', () => {
+    expect(() => ndLabelReserveDpa([range(0, 4 * MiB), range(4 * MiB - 4096, 4096)])).toThrow(busy);
+    expect(() => ndLabelReserveDpa([range(2 * MiB, MiB), range(0, 8 * MiB)])).toThrow(busy);
+    expect(() => ndLabelReserveDpa([range(MiB, MiB), range(MiB, MiB)])).toThrow(busy);
+  });
+
+  it('rawsize 0 wraps below its dpa (EBUSY), and at dpa 0 claims the whole DPA space', () => {
+    expect(() => ndLabelReserveDpa([range(4096, 0)])).toThrow(busy);
+    expect(() => ndLabelReserveDpa([range(0, 0)])).not.toThrow();
+    expect(() => ndLabelReserveDpa([range(0, 0), range(2 ** 52, 4096)])).toThrow(busy);
+  });
+
+  it('LabelArea.reserveDpa() counts labels beyond 2^53 that labels() leaves out', () => {
+    const { s, area } = fresh();
+    area.update({ add: [label(1, 0, 8 * MiB), label(2, 64 * MiB, MiB)] });
+    expect(() => area.reserveDpa()).not.toThrow();
+    // slot 1 now claims [2^60, 2^61): slot_valid() takes it, and it covers nobody
+    const v = new DataView(s.bytes.buffer);
+    v.setBigUint64(512 + 128 + 104, 1n << 60n, true);
+    v.setBigUint64(512 + 128 + 112, 1n << 60n, true);
+    const again = new LabelArea(s);
+    again.validate();
+    expect(again.labels().map((l) => l.slot)).toEqual([0]);
+    expect(() => again.reserveDpa()).not.toThrow();
+    // now it spans [0, 2^60) and covers slot 0's range
+    v.setBigUint64(512 + 128 + 104, 0n, true);
+    again.validate();
+    expect(() => again.reserveDpa()).toThrow(busy);
+    expect(() => new LabelArea(new MemStorage()).reserveDpa()).not.toThrow();
+  });
+
+  it('fails the DIMM probe with EBUSY when the current labels overlap, as nvdimm_probe() does', async () => {
+    const nv = new TestNvdimms();
+    const data = nv.labels.get(0x1)!;
+    const area = new LabelArea({
+      size: data.length,
+      read: (off, len) => data.slice(off, off + len),
+      write: (off, bytes) => data.set(bytes, off),
+    });
+    area.validate();
+    area.init();
+    area.update({ add: [label(1, 512 * MiB, 8 * MiB), label(2, 516 * MiB, 8 * MiB)] });
+    await using s = await bootNd(nv);
+    const k = s.kernel;
+    expect(driverOf(k, 'nmem0')).toBe('nvdimm');
+    expect(driverOf(k, 'nmem1')).toBeNull();
+    expect(k.dmesg().join('\n')).toContain('nvdimm: probe of nmem1 failed with error -16');
   });
 });
