@@ -20,7 +20,7 @@ import {
 } from '../../src/label.js';
 import { activeLabels } from '../../src/label_update.js';
 import { boundaryValues, type Field, hex, mutateBytes, readUint, setField, writeUint } from './mutate.js';
-import { caseSeed, Prng } from './prng.js';
+import { Prng } from './prng.js';
 import {
   type IndexVerdict,
   REF_LABEL_MIN_SIZE,
@@ -30,7 +30,7 @@ import {
   refReserveDpa,
   refSizeofNamespaceIndex,
 } from './ref_label.js';
-import { addFailure, bump, check, type FuzzReport, newReport } from './report.js';
+import { check, type FuzzReport, runFuzz } from './report.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -579,30 +579,8 @@ export function runLabelCase(c: LabelCase): { outcome: string; details: string[]
 
 /** Runs `count` cases of the label-area target from `seed`; case i is labelCase(caseSeed(seed, i)). */
 export function fuzzLabelArea(seed: number, count: number): FuzzReport {
-  const report = newReport('label-area', seed);
   const seeds = labelSeeds();
-  for (let i = 0; i < count; i++) {
-    const cs = caseSeed(seed, i);
-    let c: LabelCase | null = null;
-    try {
-      c = labelCase(cs, seeds);
-      const { outcome, details } = runLabelCase(c);
-      bump(report.outcomes, outcome);
-      for (const d of details) bump(report.details, d);
-    } catch (e) {
-      bump(report.outcomes, 'FAILURE');
-      addFailure(report, {
-        target: report.target,
-        seed,
-        iteration: i,
-        caseSeed: cs,
-        message: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
-        mutations: c?.mutations ?? [],
-      });
-    }
-    report.count++;
-  }
-  return report;
+  return runFuzz('label-area', seed, count, (cs) => labelCase(cs, seeds), runLabelCase);
 }
 
 /** Replays one case by its caseSeed. */

@@ -14,9 +14,9 @@ import {
   pfnSbValidate,
 } from '../../src/pfn.js';
 import { boundaryValues, type Field, hex, mutateBytes, readUint, setField } from './mutate.js';
-import { caseSeed, Prng } from './prng.js';
+import { Prng } from './prng.js';
 import { type PfnCheck, refNdPfnValidate, refSbRechecksum } from './ref_pfn.js';
-import { addFailure, bump, check, type FuzzReport, newReport } from './report.js';
+import { check, type FuzzReport, runFuzz } from './report.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -396,30 +396,8 @@ export function runPfnCase(c: PfnCase): { outcome: string; details: string[] } {
 
 /** Runs `count` cases of the info-block target from `seed`; case i is pfnCase(caseSeed(seed, i)). */
 export function fuzzPfnSb(seed: number, count: number): FuzzReport {
-  const report = newReport('pfn-sb', seed);
   const seeds = pfnSeeds();
-  for (let i = 0; i < count; i++) {
-    const cs = caseSeed(seed, i);
-    let c: PfnCase | null = null;
-    try {
-      c = pfnCase(cs, seeds);
-      const { outcome, details } = runPfnCase(c);
-      bump(report.outcomes, outcome);
-      for (const d of details) bump(report.details, d);
-    } catch (e) {
-      bump(report.outcomes, 'FAILURE');
-      addFailure(report, {
-        target: report.target,
-        seed,
-        iteration: i,
-        caseSeed: cs,
-        message: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
-        mutations: c?.mutations ?? [],
-      });
-    }
-    report.count++;
-  }
-  return report;
+  return runFuzz('pfn-sb', seed, count, (cs) => pfnCase(cs, seeds), runPfnCase);
 }
 
 /** Replays one case by its caseSeed: the case and what it gave. */

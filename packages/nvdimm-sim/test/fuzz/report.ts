@@ -1,4 +1,5 @@
 /** What a fuzz run found: outcome counts, finer counters, and the failures with what replays them. */
+import { caseSeed } from './prng.js';
 
 /** One case that threw something other than the reference's errnos, or broke a post-condition. */
 export interface FuzzFailure {
@@ -75,4 +76,40 @@ export function formatReport(report: FuzzReport, ms?: number): string {
       `      mutations: ${f.mutations.join('; ')}`,
     );
   return out.join('\n');
+}
+
+/**
+ * The fuzz loop: case i is `makeCase(caseSeed(seed, i))`, judged by `runCase`; any exception (a post-condition,
+ * a disagreement with the oracle, or a parser throwing something else) is a failure recorded with its caseSeed.
+ */
+export function runFuzz<C extends { mutations: string[] }>(
+  target: string,
+  seed: number,
+  count: number,
+  makeCase: (cs: number) => C,
+  runCase: (c: C) => { outcome: string; details: string[] },
+): FuzzReport {
+  const report = newReport(target, seed);
+  for (let i = 0; i < count; i++) {
+    const cs = caseSeed(seed, i);
+    let c: C | null = null;
+    try {
+      c = makeCase(cs);
+      const { outcome, details } = runCase(c);
+      bump(report.outcomes, outcome);
+      for (const d of details) bump(report.details, d);
+    } catch (e) {
+      bump(report.outcomes, 'FAILURE');
+      addFailure(report, {
+        target,
+        seed,
+        iteration: i,
+        caseSeed: cs,
+        message: e instanceof Error ? `${e.name}: ${e.message}` : String(e),
+        mutations: c?.mutations ?? [],
+      });
+    }
+    report.count++;
+  }
+  return report;
 }
