@@ -61,6 +61,9 @@ export class DaxInode<T = unknown> {
   ops: DaxOperations | null = null;
   /** Whether this inode sits in the host hash table. */
   hashed = false;
+  /** Its node in a host hash chain (struct hlist_node list): the neighbours, null at either end. */
+  hostPrev: DaxInode | null = null;
+  hostNext: DaxInode | null = null;
 
   constructor(inode: DaxFsInode) {
     this.inode = inode;

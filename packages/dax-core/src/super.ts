@@ -96,7 +96,12 @@ class DaxFs implements DaxCore {
   readonly #kernel: Kernel;
   readonly #minorIda: Ida;
   readonly #srcu: SrcuStruct;
-  readonly #hosts = new Map<number, DaxInode[]>();
+  /**
+   * dax_host_list[DAX_HASH_SIZE]: hlist heads. Each dax inode links itself into its bucket's chain, so adding
+   * and removing one cost the same at any population.
+   */
+  readonly #hosts = new Array<DaxInode | null>(DAX_HASH_SIZE).fill(null);
+  #hostCount = 0;
   readonly #fsType: FileSystemType;
   #mnt: Vfsmount | null = null;
   #sb: SuperBlock | null = null;
@@ -107,7 +112,7 @@ class DaxFs implements DaxCore {
   constructor(kernel: Kernel, nrDax: number) {
     this.#kernel = kernel;
     this.nrDax = nrDax;
-    this.#minorIda = new Ida(kernel.log, 'dax_minor_ida', kernel.faultInject);
+    this.#minorIda = new Ida(kernel.log, 'dax_minor_ida', kernel.faultInject, kernel.kmemleak);
     this.#srcu = new SrcuStruct(kernel.log, 'dax_srcu');
     this.#fsType = {
       name: 'dax',
@@ -275,7 +280,7 @@ class DaxFs implements DaxCore {
     if (host === null || host === undefined) return null;
     const id = this.daxReadLock();
     try {
-      for (const dax of this.#hosts.get(daxHostHash(host)) ?? []) {
+      for (let dax = this.#hosts[daxHostHash(host)] ?? null; dax !== null; dax = dax.hostNext) {
         if (!this.daxInodeAlive(dax) || dax.host !== host) continue;
         return igrab(dax.inode) === null ? null : dax;
       }
@@ -325,30 +330,38 @@ class DaxFs implements DaxCore {
   }
 
   stats(): { minors: number; inodes: number; hosts: number; readers: number } {
-    let hosts = 0;
-    for (const chain of this.#hosts.values()) hosts += chain.length;
-    return { minors: this.#minorIda.count, inodes: this.#inodes, hosts, readers: this.#srcu.readers };
+    return {
+      minors: this.#minorIda.count,
+      inodes: this.#inodes,
+      hosts: this.#hostCount,
+      readers: this.#srcu.readers,
+    };
   }
 
   /** dax_add_host(). */
   #hashHost(dax: DaxInode, host: string | null): void {
     dax.host = host;
     if (host === null) return;
-    const hash = daxHostHash(host);
-    const chain = this.#hosts.get(hash);
-    if (chain) chain.unshift(dax);
-    else this.#hosts.set(hash, [dax]);
+    const bucket = daxHostHash(host);
+    const head = this.#hosts[bucket] ?? null;
+    dax.hostPrev = null;
+    dax.hostNext = head;
+    if (head !== null) head.hostPrev = dax;
+    this.#hosts[bucket] = dax;
     dax.hashed = true;
+    this.#hostCount++;
   }
 
   #unhashHost(dax: DaxInode): void {
     if (!dax.hashed || dax.host === null) return;
-    const hash = daxHostHash(dax.host);
-    const chain = this.#hosts.get(hash) ?? [];
-    const i = chain.indexOf(dax);
-    if (i >= 0) chain.splice(i, 1);
-    if (chain.length === 0) this.#hosts.delete(hash);
+    const { hostPrev: prev, hostNext: next } = dax;
+    if (prev === null) this.#hosts[daxHostHash(dax.host)] = next;
+    else prev.hostNext = next;
+    if (next !== null) next.hostPrev = prev;
+    dax.hostPrev = null;
+    dax.hostNext = null;
     dax.hashed = false;
+    this.#hostCount--;
   }
 }
 

@@ -57,6 +57,9 @@ export class Inode {
   /** The hash value the inode was looked up with (i_hash bucket). */
   hashval = 0;
   hashed = false;
+  /** i_sb_list: neighbours on the superblock's list of inodes (null at either end, or when off the list). */
+  sbPrev: Inode | null = null;
+  sbNext: Inode | null = null;
 
   /** inode_init_always(). */
   constructor(sb: SuperBlock) {
@@ -83,7 +86,7 @@ export function iget5Locked<T>(
   data: T,
 ): Inode | null {
   for (const inode of sb.hashChain(hashval)) {
-    if (inode.state & (I_FREEING | I_WILL_FREE)) continue;
+    if (inode.hashval !== hashval || inode.state & (I_FREEING | I_WILL_FREE)) continue;
     if (!test(inode, data)) continue;
     inode.count++;
     return inode;
