@@ -16,8 +16,10 @@ interface Waiter {
 export class SrcuStruct {
   readonly name: string;
   readonly #log: Printk;
-  /** Active readers per epoch, in increasing epoch order. */
-  readonly #active = new Map<number, number>();
+  /** Active readers of the current epoch (the common case: no synchronize() since they entered). */
+  #current = 0;
+  /** Active readers of earlier epochs, in increasing epoch order; an epoch leaves when its last reader does. */
+  readonly #older = new Map<number, number>();
   #epoch = 0;
   #waiters: Waiter[] = [];
 
@@ -29,14 +31,17 @@ export class SrcuStruct {
 
   /** srcu_read_lock(): enters a read-side section and returns the index to hand to readUnlock(). */
   readLock(): number {
-    const idx = this.#epoch;
-    this.#active.set(idx, (this.#active.get(idx) ?? 0) + 1);
-    return idx;
+    this.#current++;
+    return this.#epoch;
   }
 
   /** srcu_read_unlock(idx). An index that has no active reader is a bug and warns. */
   readUnlock(idx: number): void {
-    const count = this.#active.get(idx);
+    if (idx === this.#epoch && this.#current > 0) {
+      if (--this.#current === 0 && this.#waiters.length > 0) this.#wake();
+      return;
+    }
+    const count = this.#older.get(idx);
     if (
       this.#log.warn(
         count === undefined,
@@ -46,27 +51,29 @@ export class SrcuStruct {
     )
       return;
     if (count! > 1) {
-      this.#active.set(idx, count! - 1);
+      this.#older.set(idx, count! - 1);
       return;
     }
-    this.#active.delete(idx);
-    this.#wake();
+    this.#older.delete(idx);
+    if (this.#waiters.length > 0) this.#wake();
   }
 
   /** Readers currently inside a section. */
   get readers(): number {
-    let n = 0;
-    for (const c of this.#active.values()) n += c;
+    let n = this.#current;
+    for (const c of this.#older.values()) n += c;
     return n;
   }
 
   /** srcu_read_lock_held() as lockdep approximates it here: some reader is inside a section. */
   readLockHeld(): boolean {
-    return this.#active.size > 0;
+    return this.#current > 0 || this.#older.size > 0;
   }
 
   /** synchronize_srcu(): resolves once every reader that entered before this call has left. */
   synchronize(): Promise<void> {
+    if (this.#current > 0) this.#older.set(this.#epoch, this.#current);
+    this.#current = 0;
     const epoch = ++this.#epoch;
     if (this.#oldest() >= epoch) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push({ epoch, resolve }));
@@ -75,15 +82,16 @@ export class SrcuStruct {
   /** cleanup_srcu_struct(): warns when readers are still inside. */
   cleanup(): void {
     this.#log.warn(
-      this.#active.size > 0,
+      this.readLockHeld(),
       'kernel/rcu/srcu.c:cleanup_srcu_struct',
       `${this.name}: cleanup with ${this.readers} active readers`,
     );
   }
 
+  /** The epoch of the oldest active reader, or +Infinity when there is none. */
   #oldest(): number {
-    for (const idx of this.#active.keys()) return idx;
-    return Number.POSITIVE_INFINITY;
+    for (const idx of this.#older.keys()) return idx;
+    return this.#current > 0 ? this.#epoch : Number.POSITIVE_INFINITY;
   }
 
   #wake(): void {
