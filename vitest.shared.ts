@@ -12,5 +12,6 @@ export const sharedConfig = defineConfig({
     reporters: ['default', 'json'],
     outputFile: { json: '.vitest-result.json' },
     testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 });
