@@ -291,20 +291,29 @@ export function scanLabels(nd: Libnvdimm, region: NdRegion): NdNamespacePmem[] {
       slots: region.mappings.map((_, mi) => list.find((e) => e.mapping === mi)?.slot ?? null),
     });
   }
-  return complete
-    .sort((a, b) => a.offset - b.offset)
-    .map(({ label, offset, slots }) => {
+  // create_namespace_pmem() per complete set; an allocation failing (ENOMEM) makes scan_labels() release
+  // the namespaces made so far and create_namespaces() fail the region's probe with ENODEV
+  const made: NdNamespacePmem[] = [];
+  try {
+    for (const { label, offset, slots } of complete.sort((a, b) => a.offset - b.offset)) {
+      if (nd.kernel.faultInject.should('create_namespace_pmem'))
+        throw kerr('ENOMEM', 'create_namespace_pmem');
       const ns = new NdNamespacePmem(
         region,
         region.nsIda.simpleGet(0, 0),
         new Resource({ start: 0, end: -1 }),
       );
+      made.push(ns);
       ns.uuid = label.uuid;
       ns.altName = label.name;
       ns.lbasize = label.lbasize;
       ns.dpaOffset = offset;
       ns.labelSlots = slots;
       ndNamespacePmemSetResource(region, ns, label.rawsize * ways);
-      return ns;
-    });
+    }
+  } catch {
+    for (const ns of made) region.nsIda.simpleRemove(ns.id);
+    throw kerr('ENODEV', 'nd_region_register_namespaces');
+  }
+  return made;
 }

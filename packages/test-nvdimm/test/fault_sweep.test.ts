@@ -20,6 +20,7 @@ import {
   PROT_WRITE,
 } from '@daxsim/kernel';
 import { afterAll, describe, expect, it } from 'vitest';
+import { NfitTestMedia } from '../src/nfit_test_module.js';
 import { loadNfitTestStack, unloadNfitTestStack } from '../src/stack.js';
 import { type SweepPath, type SweepReport, sweep } from './fault_sweep.js';
 import {
@@ -313,18 +314,41 @@ const reconfigurePath = (): SweepPath<NdCtx> => ({
   verify: (ctx) => verifyNamespace(ctx, 'devdax'),
 });
 
-/** modprobe of the stack and nfit_test's platforms: buses, DIMMs, label reads, regions, seeds, ARS. */
-const nfitTestLoadPath = (): SweepPath<{ kernel: Kernel; expectedWarnings: number } & AsyncDisposable> => ({
-  name: 'modprobe nfit_test (the whole stack)',
+/**
+ * Media left by a first boot: a devdax namespace on region0 and an fsdax one on region1 of nfit_test.0, so that
+ * the next boot scans labels, reads info blocks and probes both claims.
+ */
+async function labelledMedia(): Promise<NfitTestMedia> {
+  const media = new NfitTestMedia();
+  await using s = await bootNfitTest({}, media);
+  const [r0, r1] = regions(s.kernel, 'nfit_test.0');
+  await createNamespace(s.kernel, r0!, { mode: 'devdax', size: 16 * MiB, align: 2 * MiB });
+  await createNamespace(s.kernel, r1!, { mode: 'fsdax', size: 16 * MiB, align: 2 * MiB });
+  return media;
+}
+
+type LoadCtx = { kernel: Kernel; expectedWarnings: number; media?: NfitTestMedia } & AsyncDisposable;
+
+/**
+ * modprobe of the stack and nfit_test's platforms: buses, DIMMs, label reads, regions, seeds, ARS. With
+ * `makeMedia`, every run boots over fresh media from it, so that no run sees what a failed one wrote.
+ */
+const nfitTestLoadPath = (makeMedia?: () => Promise<NfitTestMedia>): SweepPath<LoadCtx> => ({
+  name:
+    makeMedia === undefined
+      ? 'modprobe nfit_test (the whole stack)'
+      : 'modprobe nfit_test over labelled media',
   // v4.12's nd_async_device_register() drops both references of an nmem whose device_add() failed, while
   // nfit still holds the nvdimm: nd_region_create()'s get_device() then touches a freed device, which the
   // kernel's refcount_t reports exactly so (increment on 0, then underflow on the region's put)
   allowedWarnings: [...DISK_WARN, 'lib/refcount.c:refcount_inc', 'lib/refcount.c:refcount_dec'],
   async prepare() {
+    const media = await makeMedia?.();
     const kernel = new Kernel();
     const booted = kernel.kmemleak.baseline();
-    const ctx = {
+    const ctx: LoadCtx = {
       kernel,
+      media,
       expectedWarnings: 0,
       async [Symbol.asyncDispose]() {
         await unloadNfitTestStack(kernel);
@@ -334,12 +358,13 @@ const nfitTestLoadPath = (): SweepPath<{ kernel: Kernel; expectedWarnings: numbe
     return ctx;
   },
   async run(ctx) {
-    await loadNfitTestStack(ctx.kernel);
+    await loadNfitTestStack(ctx.kernel, { media: ctx.media });
   },
   async verify(ctx) {
     const k = ctx.kernel;
     const buses = k.sysfs.readdir('/sys/bus/nd/devices').filter((d) => d.startsWith('ndbus'));
     expect(buses).toHaveLength(2);
+    if (ctx.media !== undefined && k.sysfs.exists('/sys/class/dax/dax0.0')) touchDax(k, 'dax0.0');
     await unloadNfitTestStack(k);
     expect(k.modules.list()).toEqual([]);
   },
@@ -418,6 +443,19 @@ describe('fail-point sweep: each run ends in a clean error or an absorbed failur
         'nvdimm_create',
         'nvdimm_init_config_data',
         'nd_region_create',
+      ]),
+    );
+  });
+
+  it('modprobe nfit_test over media whose labels and info blocks a first boot wrote', async () => {
+    const r = await sweep(nfitTestLoadPath(labelledMedia));
+    reports.push(r);
+    expect(r.points).toEqual(
+      expect.arrayContaining([
+        'create_namespace_pmem',
+        'nvdimm_init_config_data',
+        'nd_dax_alloc',
+        'alloc_inode',
       ]),
     );
   });
