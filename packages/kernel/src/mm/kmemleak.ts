@@ -83,25 +83,23 @@ export class Kmemleak {
 
   /** A baseline of the current counts, to check() against later. */
   baseline(): LeakBaseline {
-    return new LeakBaseline(this, this.snapshot(), this.#kernel);
+    return new LeakBaseline(this.#kernel, this.snapshot());
   }
 }
 
 /** The counts at one moment, and the comparison of later counts with them. */
 export class LeakBaseline {
-  readonly #leaks: Kmemleak;
   readonly #kernel: Kernel;
   readonly before: LeakSnapshot;
 
-  constructor(leaks: Kmemleak, before: LeakSnapshot, kernel: Kernel) {
-    this.#leaks = leaks;
-    this.before = before;
+  constructor(kernel: Kernel, before: LeakSnapshot) {
     this.#kernel = kernel;
+    this.before = before;
   }
 
   /** Every kind whose count differs from the baseline (warnings beyond `expectedWarnings` included). */
   diff(options: LeakCheckOptions = {}): LeakDiff[] {
-    const after = this.#leaks.snapshot();
+    const after = this.#kernel.kmemleak.snapshot();
     const ignore = new Set(options.ignore ?? []);
     const out: LeakDiff[] = [];
     for (const what of new Set([...Object.keys(this.before), ...Object.keys(after)])) {
